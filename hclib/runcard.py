@@ -1,0 +1,87 @@
+"""The run card: the first output of every notebook, and its closing line.
+
+It says what ran where (profile, device, versions, seed, threads, start time)
+and, at the end, how long it took and how much memory it used, so a reader can
+tell which figures came from which machine.
+"""
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import torch
+
+from hclib import __version__
+from hclib.machine import device_description, peak_device_memory_mb, peak_host_memory_mb, resolve_device
+from hclib.profiles import active_profile
+from hclib.seed import seed_everything
+
+
+@dataclass
+class RunCard:
+    """What a notebook ran on. Create it with :func:`run_card`; end with :meth:`finish`."""
+
+    profile: str
+    device: str
+    seed: int
+    versions: dict[str, str]
+    threads: int
+    started: str
+    _t0: float = field(default_factory=time.perf_counter, repr=False)
+
+    def __str__(self) -> str:
+        versions = ", ".join(f"{k} {v}" for k, v in self.versions.items())
+        return (
+            f"Run card\n"
+            f"  profile  {self.profile}\n"
+            f"  device   {self.device}\n"
+            f"  versions {versions}\n"
+            f"  seed     {self.seed}   threads {self.threads}\n"
+            f"  started  {self.started}"
+        )
+
+    def elapsed(self) -> float:
+        """Seconds since the card was made."""
+        return time.perf_counter() - self._t0
+
+    def finish(self) -> dict[str, float | None]:
+        """Print and return wall time and peak memory (host RSS, and GPU when there is one)."""
+        summary = {
+            "wall_seconds": round(self.elapsed(), 1),
+            "peak_host_mb": round(peak_host_memory_mb()),
+            "peak_device_mb": None if (m := peak_device_memory_mb()) is None else round(m),
+        }
+        gpu = "" if summary["peak_device_mb"] is None else f", GPU {summary['peak_device_mb']} MiB"
+        print(f"Finished in {summary['wall_seconds']} s (profile {self.profile}); "
+              f"peak memory: host {summary['peak_host_mb']} MiB{gpu}")
+        return summary
+
+
+def _versions() -> dict[str, str]:
+    import transformers
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "hclib": __version__}
+
+
+def run_card(seed: int = 0, show: bool = True) -> RunCard:
+    """Seed everything, then print the run card and return it.
+
+    >>> card = run_card(seed=0, show=False)
+    >>> card.seed
+    0
+    """
+    seed_everything(seed)
+    card = RunCard(
+        profile=active_profile(),
+        device=device_description(resolve_device("auto")),
+        seed=seed,
+        versions=_versions(),
+        threads=torch.get_num_threads(),
+        started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    if show:
+        print(card)
+    return card

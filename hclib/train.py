@@ -1,0 +1,422 @@
+"""The trainer: one readable training loop on Hugging Face Accelerate.
+
+The same code runs on a CPU, one GPU, or several GPUs and machines (start the
+script with ``accelerate launch``). It does what every chapter needs and no
+more: mixed precision, gradient accumulation, warmup and decay, clipping,
+evaluation, early stopping, callbacks, a progress bar, checkpoints that a
+crashed run resumes from, and a :class:`~hclib.record.RunRecord` of the cost.
+
+>>> import torch
+>>> from torch.utils.data import TensorDataset
+>>> data = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
+>>> trainer = Trainer(torch.nn.Linear(4, 2), TrainConfig(epochs=1, batch_size=16, progress=False))
+>>> trainer.fit(data).steps
+4
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from accelerate.utils import DataLoaderConfiguration
+from safetensors.torch import load_model, save_model
+from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
+from tqdm.std import tqdm
+
+from hclib.machine import device_description, peak_device_memory_mb, peak_host_memory_mb, resolve_device
+from hclib.record import RunRecord
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a training run; every field has a sensible default."""
+
+    epochs: int = 3
+    max_steps: int | None = None  # optimizer steps; when set, it ends the run instead of epochs
+    batch_size: int = 32  # samples a forward pass, over all processes
+    grad_accum: int = 1  # forward passes an optimizer step
+    lr: float = 1e-3
+    weight_decay: float = 0.01  # decoupled (AdamW); never on biases and norms
+    warmup: float = 0.0  # share of the steps spent warming up
+    schedule: str = "linear"  # after warmup: 'linear', 'cosine' or 'constant'
+    grad_clip: float | None = 1.0
+    precision: str = "auto"  # 'auto' (bf16 on a GPU that has it, else fp32), 'fp32', 'bf16', 'fp16'
+    device: str = "auto"
+    eval_every: int | None = None  # optimizer steps; None evaluates at each epoch's end
+    eval_batch_size: int | None = None  # default: twice batch_size
+    monitor: str = "val_loss"  # the metric early stopping and best weights watch
+    patience: int | None = None  # evaluations without improvement before stopping; None never stops
+    restore_best: bool = True  # end with the weights of the best evaluation
+    group_by_length: bool = False  # batches of similar length (text): less padding
+    checkpoint_dir: str | None = None
+    save_every: int | None = None  # optimizer steps between checkpoints (also saved at each evaluation)
+    seed: int = 0
+    price_per_hour: float | None = None  # US dollars a device-hour; None takes hclib.record.PRICE_PER_HOUR
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        positive = ["epochs", "batch_size", "grad_accum"]
+        optional_positive = ["max_steps", "eval_every", "eval_batch_size", "patience", "save_every"]
+        for name in positive + optional_positive:
+            value = getattr(self, name)
+            if value is None and name in optional_positive:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"TrainConfig.lr must be positive, got {self.lr!r}")
+        if self.weight_decay < 0:
+            raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
+        if not 0 <= self.warmup < 1:
+            raise ValueError(f"TrainConfig.warmup is a share of the steps in [0, 1), got {self.warmup!r}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"TrainConfig.grad_clip must be positive or None, got {self.grad_clip!r}")
+        choices = {"schedule": ("linear", "cosine", "constant"), "precision": ("auto", "fp32", "bf16", "fp16")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r}; use one of {', '.join(allowed)}")
+        resolve_device(self.device)  # raises on an unknown or unavailable device
+
+
+class Callback:
+    """Override any of these to watch or steer a run (``trainer.should_stop = True`` ends it)."""
+
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_step_end(self, trainer: "Trainer", loss: float) -> None: ...
+    def on_evaluate(self, trainer: "Trainer", metrics: dict) -> None: ...
+    def on_train_end(self, trainer: "Trainer", record: RunRecord) -> None: ...
+
+
+class EpochSampler(Sampler[int]):
+    """A new random order each epoch, fixed by ``seed + epoch`` so a resumed run sees the same order.
+
+    With ``lengths`` it groups items of similar length: shuffle, sort inside chunks
+    of 50 batches, then shuffle the batches.
+    """
+
+    def __init__(self, n: int, seed: int, batch_size: int, lengths: list[int] | None = None):
+        self.n, self.seed, self.batch_size, self.lengths, self.epoch = n, seed, batch_size, lengths, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(self.n, generator=g).tolist()
+        if self.lengths is None:
+            return iter(order)
+        chunk = 50 * self.batch_size
+        order = [i for s in range(0, self.n, chunk)
+                 for i in sorted(order[s:s + chunk], key=self.lengths.__getitem__, reverse=True)]
+        batches = [order[s:s + self.batch_size] for s in range(0, self.n, self.batch_size)]
+        perm = torch.randperm(len(batches), generator=g).tolist()
+        return iter([i for b in perm for i in batches[b]])
+
+
+def _as_dataset(data) -> Dataset:
+    if isinstance(data, tuple) and all(isinstance(t, torch.Tensor) for t in data):
+        return TensorDataset(*data)
+    if not hasattr(data, "__getitem__") or not hasattr(data, "__len__"):
+        raise ValueError(f"training data must be a torch Dataset or a tuple of tensors, got {type(data).__name__}")
+    if len(data) == 0:
+        raise ValueError("the data set is empty; pass at least one example")
+    return data
+
+
+def default_loss(model: torch.nn.Module, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Forward one batch; return ``(loss, logits, labels)``.
+
+    A dict batch goes to ``model(**batch)`` (Hugging Face style, which returns its
+    loss); a ``(x, y)`` batch goes to ``model(x)`` with cross-entropy on the logits.
+    """
+    if isinstance(batch, dict):
+        out = model(**batch)
+        return out["loss"], out["logits"], batch["labels"]
+    x, y = batch
+    logits = model(x)
+    return F.cross_entropy(logits, y), logits, y
+
+
+def _concat(chunks: list[torch.Tensor], pad: float) -> torch.Tensor:
+    """Concatenate batches whose second dimension (sequence length) may differ."""
+    if chunks[0].dim() > 1 and len({c.shape[1] for c in chunks}) > 1:
+        width = max(c.shape[1] for c in chunks)
+        chunks = [F.pad(c, [0, 0] * (c.dim() - 2) + [0, width - c.shape[1]], value=pad) for c in chunks]
+    return torch.cat(chunks)
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+    """Share of correct argmax predictions, ignoring labels of -100 (padding)."""
+    keep = labels != -100
+    return {"accuracy": (logits.argmax(-1)[keep] == labels[keep]).float().mean().item()}
+
+
+class Trainer:
+    """Train ``model`` with ``config``; see the module docstring for an example.
+
+    ``loss_fn(model, batch) -> (loss, logits, labels)`` adapts other model types;
+    ``metric_fn(logits, labels) -> dict`` adds evaluation metrics (accuracy by default).
+    """
+
+    def __init__(self, model: torch.nn.Module, config: TrainConfig | None = None,
+                 loss_fn: Callable = default_loss, metric_fn: Callable | None = accuracy,
+                 callbacks: list[Callback] | None = None):
+        self.config = config = config or TrainConfig()
+        device = resolve_device(config.device)
+        precision = config.precision
+        if precision == "auto":
+            precision = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+        if precision != "fp32" and device.type != "cuda":
+            raise ValueError(f"precision={precision!r} needs a GPU; use 'fp32' or 'auto' on a CPU")
+        self.precision = precision
+        self.accelerator = Accelerator(
+            cpu=device.type == "cpu", mixed_precision="no" if precision == "fp32" else precision,
+            gradient_accumulation_steps=config.grad_accum,
+            dataloader_config=DataLoaderConfiguration(split_batches=True),
+        )
+        self.loss_fn, self.metric_fn, self.callbacks = loss_fn, metric_fn, list(callbacks or [])
+        decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+        if not decay and not no_decay:
+            raise ValueError("the model has no trainable parameters; unfreeze some (requires_grad=True)")
+        optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=config.lr, fused=device.type == "cuda")
+        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
+        self.history: list[dict] = []
+        self.best: dict | None = None
+        self.should_stop = False
+
+    # ----- data ---------------------------------------------------------------------------------
+    def _loader(self, data, train: bool) -> DataLoader:
+        data = _as_dataset(data)
+        cfg = self.config
+        collate = getattr(data, "collate", None)
+        # the loader's own generator: creating an iterator must not draw from the global RNG
+        generator = torch.Generator().manual_seed(cfg.seed)
+        if train:
+            lengths = data.lengths() if cfg.group_by_length and hasattr(data, "lengths") else None
+            sampler = EpochSampler(len(data), cfg.seed, cfg.batch_size, lengths)
+            loader = DataLoader(data, cfg.batch_size, sampler=sampler, collate_fn=collate,
+                                generator=generator)
+        else:
+            loader = DataLoader(data, cfg.eval_batch_size or 2 * cfg.batch_size, collate_fn=collate,
+                                generator=generator)
+        return self.accelerator.prepare(loader)
+
+    # ----- evaluation ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict(self, data) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """Return ``(logits, labels, mean loss)`` over ``data``, in its order."""
+        loader = data if isinstance(data, DataLoader) else self._loader(data, train=False)
+        self.model.eval()
+        logits, labels, losses, counts = [], [], [], []
+        for batch in loader:
+            loss, out, y = self.loss_fn(self.model, batch)
+            n = torch.tensor(len(y), device=out.device)
+            losses.append(self.accelerator.gather_for_metrics(loss.detach().float().reshape(1) * n).sum())
+            counts.append(self.accelerator.gather_for_metrics(n.reshape(1)).sum())
+            pad = self.accelerator.pad_across_processes
+            logits.append(self.accelerator.gather_for_metrics(pad(out.detach().float(), dim=1)).cpu())
+            labels.append(self.accelerator.gather_for_metrics(pad(y, dim=1, pad_index=-100)).cpu())
+        self.model.train()
+        return _concat(logits, 0.0), _concat(labels, -100), (sum(losses) / sum(counts)).item()
+
+    def evaluate(self, data, prefix: str = "val") -> dict[str, float]:
+        """Mean loss and metrics over ``data``, named ``{prefix}_loss``, ``{prefix}_accuracy``, ..."""
+        logits, labels, loss = self.predict(data)
+        metrics = {"loss": loss, **(self.metric_fn(logits, labels) if self.metric_fn else {})}
+        return {f"{prefix}_{k}": v for k, v in metrics.items()}
+
+    # ----- checkpoints --------------------------------------------------------------------------
+    def _fingerprint(self) -> dict:
+        keep = ("epochs", "max_steps", "batch_size", "grad_accum", "lr", "weight_decay", "warmup", "schedule", "seed")
+        return {k: getattr(self.config, k) for k in keep}
+
+    def save_checkpoint(self, folder: str | Path) -> None:
+        """Write weights (safetensors), optimizer, scheduler, RNG and loop state; atomic per folder."""
+        folder, acc = Path(folder), self.accelerator
+        tmp = folder.with_name(folder.name + ".tmp")
+        if acc.is_main_process:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            save_model(acc.unwrap_model(self.model), str(tmp / "model.safetensors"))
+            torch.save(self.optimizer.optimizer.state_dict(), tmp / "optimizer.pt")
+            state = {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+                     "history": self.history, "best": self.best, "config": self._fingerprint(),
+                     "scheduler": self.scheduler.state_dict()}
+            (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
+            if self._best_weights is not None:
+                torch.save(self._best_weights, tmp / "best_weights.pt")
+        acc.wait_for_everyone()
+        np_state = np.random.get_state()
+        rng = {"torch": torch.get_rng_state(), "python": random.getstate(),
+               "numpy": (np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]),
+               "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+        torch.save(rng, tmp / f"rng_{acc.process_index}.pt")
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            shutil.rmtree(folder, ignore_errors=True)
+            tmp.rename(folder)
+        acc.wait_for_everyone()
+
+    def load_checkpoint(self, folder: str | Path) -> None:
+        """Restore everything :meth:`save_checkpoint` wrote (weights-only loading throughout)."""
+        folder = Path(folder)
+        state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        if state["config"] != self._fingerprint():
+            raise ValueError(f"the checkpoint in {folder} was made with other settings ({state['config']}); "
+                             f"delete it, or pass another checkpoint_dir, to start afresh")
+        load_model(self.accelerator.unwrap_model(self.model), str(folder / "model.safetensors"))
+        self.optimizer.optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        self.history, self.best = state["history"], state["best"]
+        if (folder / "best_weights.pt").is_file():
+            self._best_weights = torch.load(folder / "best_weights.pt", weights_only=True)
+        rng = torch.load(folder / f"rng_{self.accelerator.process_index}.pt", weights_only=True)
+        torch.set_rng_state(rng["torch"])
+        random.setstate(rng["python"])
+        kind, keys, *rest = rng["numpy"]
+        np.random.set_state((kind, keys.numpy().astype(np.uint32), *rest))
+        if rng["cuda"]:
+            torch.cuda.set_rng_state_all(rng["cuda"])
+
+    # ----- the loop -----------------------------------------------------------------------------
+    def _evaluate_all(self, eval_sets: dict, train_loss: float) -> None:
+        epoch = self.epoch + self.batch_in_epoch / self._batches_per_epoch
+        metrics = {"step": self.step, "epoch": round(epoch, 3), "train_loss": train_loss}
+        for name, data in eval_sets.items():
+            metrics.update(self.evaluate(data, prefix=name))
+        self.history.append(metrics)
+        for cb in self.callbacks:
+            cb.on_evaluate(self, metrics)
+        if self.config.monitor not in metrics:
+            return
+        lower_is_better = self.config.monitor.endswith("loss")
+        value = metrics[self.config.monitor]
+        if self.best is None or (value < self.best["value"] if lower_is_better else value > self.best["value"]):
+            self.best = {"value": value, "step": self.step, "metrics": metrics}
+            if self.config.restore_best:
+                state = self.accelerator.unwrap_model(self.model).state_dict()
+                self._best_weights = {k: v.detach().cpu().clone() for k, v in state.items()}
+        elif self.config.patience and len([h for h in self.history if h["step"] > self.best["step"]]) \
+                >= self.config.patience:
+            self.should_stop = True
+
+    def fit(self, train_data, eval_data=None) -> RunRecord:
+        """Train on ``train_data``; evaluate on ``eval_data`` (a data set, or a dict of named sets).
+
+        Resumes from ``config.checkpoint_dir`` when a checkpoint is there.
+        """
+        cfg, acc = self.config, self.accelerator
+        eval_sets = {} if eval_data is None else (eval_data if isinstance(eval_data, dict) else {"val": eval_data})
+        if cfg.batch_size % acc.num_processes:
+            raise ValueError(f"batch_size={cfg.batch_size} must divide evenly over {acc.num_processes} processes")
+        loader = self._loader(train_data, train=True)
+        eval_loaders = {name: self._loader(d, train=False) for name, d in eval_sets.items()}
+        self._batches_per_epoch = len(loader)
+        steps_per_epoch = math.ceil(len(loader) / cfg.grad_accum)
+        total = cfg.max_steps or cfg.epochs * steps_per_epoch
+        from transformers import get_scheduler
+
+        name = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}[cfg.schedule]
+        self.scheduler = get_scheduler(name, self.optimizer.optimizer, int(cfg.warmup * total), total)
+        self._best_weights = None
+        checkpoint = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir else None
+        if checkpoint and (checkpoint / "trainer_state.json").is_file():
+            self.load_checkpoint(checkpoint)
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+
+        samples = tokens = 0
+        running, counted = 0.0, 0
+        train_seconds, t0 = 0.0, time.perf_counter()
+        bar = tqdm(total=total, initial=self.step, desc="train", unit="step", file=sys.stdout, mininterval=1.0,
+                   disable=not (cfg.progress and acc.is_main_process), dynamic_ncols=True)
+        self.model.train()
+        try:
+            while self.step < total and not self.should_stop:
+                batches = acc.skip_first_batches(loader, self.batch_in_epoch) if self.batch_in_epoch else loader
+                batches.set_epoch(self.epoch)  # Accelerate passes it on to the EpochSampler
+                tick = time.perf_counter()
+                for batch in batches:
+                    with acc.accumulate(self.model):
+                        loss, _, y = self.loss_fn(self.model, batch)
+                        acc.backward(loss)
+                        if acc.sync_gradients and cfg.grad_clip:
+                            acc.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                        self.optimizer.step()
+                        self.optimizer.zero_grad(set_to_none=True)
+                    self.batch_in_epoch += 1
+                    samples += len(y) * acc.num_processes
+                    if isinstance(batch, dict) and "attention_mask" in batch:
+                        tokens += int(batch["attention_mask"].sum()) * acc.num_processes
+                    running, counted = running + loss.item(), counted + 1
+                    if not acc.sync_gradients:
+                        continue
+                    self.scheduler.step()
+                    self.step += 1
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
+                    for cb in self.callbacks:
+                        cb.on_step_end(self, loss.item())
+                    end_of_epoch = self.batch_in_epoch == len(loader)
+                    due = (self.step % cfg.eval_every == 0) if cfg.eval_every else end_of_epoch
+                    if eval_sets and (due or self.step == total):
+                        train_seconds += time.perf_counter() - tick
+                        self._evaluate_all(eval_loaders, running / counted)
+                        running, counted = 0.0, 0
+                        tick = time.perf_counter()
+                    if end_of_epoch:
+                        self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+                    if checkpoint and ((cfg.save_every and self.step % cfg.save_every == 0) or due):
+                        self.save_checkpoint(checkpoint)
+                    if self.step >= total or self.should_stop:
+                        break
+                train_seconds += time.perf_counter() - tick
+        except KeyboardInterrupt:
+            if checkpoint:
+                print(f"\nInterrupted at step {self.step}; the last checkpoint is in {checkpoint}. "
+                      "Run fit() again to resume.")
+            raise
+        finally:
+            bar.close()
+        if checkpoint:
+            self.save_checkpoint(checkpoint)
+        if cfg.restore_best and self._best_weights is not None:
+            self.accelerator.unwrap_model(self.model).load_state_dict(self._best_weights)
+        record = self._record(time.perf_counter() - t0, train_seconds, samples, tokens)
+        for cb in self.callbacks:
+            cb.on_train_end(self, record)
+        return record
+
+    def _record(self, wall: float, train_seconds: float, samples: int, tokens: int) -> RunRecord:
+        model = self.accelerator.unwrap_model(self.model)
+        device = self.accelerator.device
+        return RunRecord(
+            device=device_description(device), device_type=device.type, wall_seconds=wall,
+            train_seconds=train_seconds, samples=samples, num_processes=self.accelerator.num_processes,
+            precision=self.precision, steps=self.step, tokens=tokens or None,
+            peak_host_mb=round(peak_host_memory_mb()), peak_device_mb=peak_device_memory_mb(),
+            total_params=sum(p.numel() for p in model.parameters()),
+            trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+            price_per_hour=self.config.price_per_hour, history=copy.deepcopy(self.history), best=self.best)

@@ -1,0 +1,162 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import TensorDataset
+
+from hclib.record import RunRecord
+from hclib.train import Callback, EpochSampler, TrainConfig, Trainer
+
+
+def toy_data(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 8, generator=g)
+    y = (x[:, 0] - x[:, 1] > 0).long()
+    return TensorDataset(x, y)
+
+
+def toy_model(dropout=0.1, seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Dropout(dropout),
+                               torch.nn.Linear(16, 2))
+
+
+def flat_weights(model):
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_learns_a_separable_problem():
+    trainer = Trainer(toy_model(), TrainConfig(epochs=10, batch_size=32, lr=2e-2, progress=False))
+    record = trainer.fit(toy_data(), toy_data(128, seed=1))
+    assert record.history[-1]["val_accuracy"] > 0.9
+    assert record.steps == 10 * 8
+    assert record.samples == 10 * 256
+    assert record.trainable_params == 8 * 16 + 16 + 16 * 2 + 2
+
+
+def test_same_seed_same_weights():
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        trainer = Trainer(toy_model(), TrainConfig(epochs=2, batch_size=16, progress=False))
+        trainer.fit(toy_data())
+        runs.append(flat_weights(trainer.model))
+    assert torch.equal(runs[0], runs[1])
+
+
+class Crash(Callback):
+    def __init__(self, at_step):
+        self.at_step = at_step
+
+    def on_step_end(self, trainer, loss):
+        if trainer.step == self.at_step:
+            raise RuntimeError("simulated crash")
+
+
+def test_resume_after_crash_gives_identical_weights(tmp_path):
+    config = dict(epochs=3, batch_size=16, grad_accum=2, lr=5e-3, warmup=0.2, progress=False)
+    data, val = toy_data(200), toy_data(64, seed=3)
+
+    torch.manual_seed(1)
+    straight = Trainer(toy_model(), TrainConfig(**config))
+    straight.fit(data, val)
+
+    torch.manual_seed(1)
+    crashing = Trainer(toy_model(), TrainConfig(**config, checkpoint_dir=str(tmp_path / "ckpt"), save_every=3),
+                       callbacks=[Crash(at_step=10)])
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        crashing.fit(data, val)
+    state = json.loads((tmp_path / "ckpt" / "trainer_state.json").read_text())
+    assert state["step"] == 9  # the last checkpoint before the crash
+
+    torch.manual_seed(123)  # a different process state: everything must come from the checkpoint
+    resumed = Trainer(toy_model(seed=99), TrainConfig(**config, checkpoint_dir=str(tmp_path / "ckpt"), save_every=3))
+    record = resumed.fit(data, val)
+    assert record.steps == straight.step
+    assert torch.equal(flat_weights(resumed.model), flat_weights(straight.model))
+    assert [h["val_loss"] for h in resumed.history] == [h["val_loss"] for h in straight.history]
+
+
+def test_checkpoint_is_safetensors_and_weights_only(tmp_path):
+    trainer = Trainer(toy_model(), TrainConfig(epochs=1, batch_size=32, progress=False,
+                                               checkpoint_dir=str(tmp_path / "c")))
+    trainer.fit(toy_data())
+    files = sorted(p.name for p in (tmp_path / "c").iterdir())
+    assert "model.safetensors" in files and "trainer_state.json" in files
+    for name in files:
+        if name.endswith(".pt"):
+            torch.load(tmp_path / "c" / name, weights_only=True)  # must not need pickle
+
+
+def test_checkpoint_from_other_settings_is_refused(tmp_path):
+    folder = str(tmp_path / "c")
+    Trainer(toy_model(), TrainConfig(epochs=1, progress=False, checkpoint_dir=folder)).fit(toy_data())
+    other = Trainer(toy_model(), TrainConfig(epochs=1, lr=0.5, progress=False, checkpoint_dir=folder))
+    with pytest.raises(ValueError, match="other settings"):
+        other.fit(toy_data())
+
+
+def test_early_stopping_restores_best():
+    class Worsen(Callback):  # pretend validation gets worse after the first evaluation
+        def on_evaluate(self, trainer, metrics):
+            metrics["val_loss"] = trainer.step
+
+    trainer = Trainer(toy_model(), TrainConfig(epochs=20, batch_size=64, eval_every=1, patience=2,
+                                               progress=False), callbacks=[Worsen()])
+    record = trainer.fit(toy_data(), toy_data(64, seed=2))
+    assert record.steps == 3
+    assert record.best["step"] == 1
+
+
+def test_eval_sets_are_named():
+    trainer = Trainer(toy_model(), TrainConfig(epochs=1, batch_size=64, progress=False))
+    record = trainer.fit(toy_data(), {"val": toy_data(64, seed=1), "train_eval": toy_data(64)})
+    assert {"val_loss", "val_accuracy", "train_eval_loss", "train_eval_accuracy"} <= set(record.history[0])
+
+
+def test_length_grouped_sampler_is_a_permutation_and_groups():
+    lengths = [i % 97 for i in range(1000)]
+    sampler = EpochSampler(1000, seed=0, batch_size=10, lengths=lengths)
+    order = list(sampler)
+    assert sorted(order) == list(range(1000))
+    spreads = [max(lengths[i] for i in order[s:s + 10]) - min(lengths[i] for i in order[s:s + 10])
+               for s in range(0, 1000, 10)]
+    assert sum(spreads) / len(spreads) < 10  # random batches would spread about 85
+    sampler.set_epoch(1)
+    assert list(sampler) != order
+
+
+def test_record_round_trip(tmp_path):
+    record = Trainer(toy_model(), TrainConfig(epochs=1, progress=False)).fit(toy_data())
+    path = record.save(tmp_path / "run.json")
+    again = RunRecord.load(path)
+    assert again == record and again.cost > 0
+
+
+def test_two_cpu_processes_match_one(tmp_path):
+    """Data parallel through Accelerate: 2 processes, half the batch each, same global batch."""
+    script = Path(__file__).with_name("ddp_script.py")
+    single = tmp_path / "one.json"
+    double = tmp_path / "two.json"
+    subprocess.run([sys.executable, str(script), str(single)], check=True, timeout=300)
+    # `--multi_gpu` selects Accelerate's torchrun launcher; on a machine without CUDA the
+    # processes run on the CPU with the gloo backend (Accelerate's MULTI_CPU mode).
+    subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+                    str(script), str(double)], check=True, timeout=300)
+    one, two = json.loads(single.read_text()), json.loads(double.read_text())
+    assert two["num_processes"] == 2 and one["num_processes"] == 1
+    assert max(abs(a - b) for a, b in zip(one["weights"], two["weights"])) < 1e-5
+    assert abs(one["val_loss"] - two["val_loss"]) < 1e-5
+
+
+@pytest.mark.gpu
+def test_gpu_bf16_placement():
+    trainer = Trainer(toy_model(), TrainConfig(epochs=1, progress=False))
+    assert trainer.precision == "bf16"
+    assert next(trainer.model.parameters()).device.type == "cuda"
+    record = trainer.fit(toy_data(), toy_data(64, seed=1))
+    assert record.peak_device_mb > 0 and record.device_type == "cuda"
