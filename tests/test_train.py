@@ -160,3 +160,46 @@ def test_gpu_bf16_placement():
     assert next(trainer.model.parameters()).device.type == "cuda"
     record = trainer.fit(toy_data(), toy_data(64, seed=1))
     assert record.peak_device_mb > 0 and record.device_type == "cuda"
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(epochs=0), "epochs must be a positive integer"),
+    (dict(batch_size=2.5), "batch_size must be a positive integer"),
+    (dict(grad_accum=0), "grad_accum must be a positive integer"),
+    (dict(max_steps=-1), "max_steps must be a positive integer"),
+    (dict(lr=0), "lr must be positive"),
+    (dict(weight_decay=-0.1), "weight_decay must be >= 0"),
+    (dict(warmup=1.0), "warmup is a share"),
+    (dict(grad_clip=0), "grad_clip must be positive"),
+    (dict(schedule="step"), "schedule='step'"),
+    (dict(precision="fp8"), "precision='fp8'"),
+    (dict(device="tpu"), "unknown device"),
+])
+def test_bad_config(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_bad_training_input():
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        model = toy_model()
+        model.requires_grad_(False)
+        Trainer(model, TrainConfig(progress=False))
+    trainer = Trainer(toy_model(), TrainConfig(progress=False))
+    with pytest.raises(ValueError, match="data set is empty"):
+        trainer.fit(TensorDataset(torch.zeros(0, 8), torch.zeros(0).long()))
+    with pytest.raises(ValueError, match="torch Dataset or a tuple of tensors"):
+        trainer.fit(42)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU message")
+def test_half_precision_on_cpu_is_refused():
+    with pytest.raises(ValueError, match="needs a GPU"):
+        Trainer(toy_model(), TrainConfig(precision="bf16", progress=False))
+
+
+def test_bad_record_file(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not a run record"):
+        RunRecord.load(path)

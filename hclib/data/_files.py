@@ -54,7 +54,7 @@ def stratified_subset(df: pd.DataFrame, n: int | None, seed: int = 0, label: str
     """``n`` rows of ``df`` drawn at random with the label shares kept (all rows if ``n`` is None).
 
     >>> df = pd.DataFrame({"label": [0, 1] * 50})
-    >>> stratified_subset(df, 10).label.mean()
+    >>> float(stratified_subset(df, 10).label.mean())
     0.5
     """
     check_limit(n)

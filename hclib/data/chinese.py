@@ -125,8 +125,8 @@ def load_peoples_daily_silver(limit: int | None = None) -> tuple[list[list[str]]
     A run of adjacent tokens with the same tag among nr / ns / nt is one entity.
     See the module docstring for what this misses.
 
-    >>> chars, tags = load_peoples_daily_silver(limit=2); tags[1][-2:]
-    ['B-PER', 'I-PER']
+    >>> chars, tags = load_peoples_daily_silver(limit=2); "".join(chars[1][-3:]), tags[1][-3:]
+    ('江泽民', ['B-PER', 'I-PER', 'I-PER'])
     """
     check_limit(limit)
     sentences, all_tags = [], []

@@ -21,7 +21,7 @@ NUMERIC = ("Seniority", "Time", "Age", "Expenses", "Income", "Assets", "Debt", "
 def load_credit() -> pd.DataFrame:
     """Load the credit data with a 0/1 ``default`` column in place of ``Status``.
 
-    >>> df = load_credit(); df.shape, round(df["default"].mean(), 3)
+    >>> df = load_credit(); df.shape, round(float(df["default"].mean()), 3)
     ((4454, 14), 0.282)
     """
     try:

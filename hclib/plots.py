@@ -1,0 +1,88 @@
+"""Plots in one style: learning curves, confusion matrices, Pareto fronts."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+STYLE = {
+    "figure.figsize": (6.4, 3.8), "figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True,
+    "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10,
+    "axes.titlesize": 11, "legend.frameon": False,
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style."""
+    plt.rcParams.update(STYLE)
+
+
+def learning_curves(history: list[dict], metrics: Sequence[str] = ("loss",), ax=None):
+    """Plot ``train_<m>`` and every ``<set>_<m>`` in a trainer history against the epoch.
+
+    >>> ax = learning_curves([{"epoch": 1, "train_loss": 1.0, "val_loss": 1.2}])
+    """
+    if not history:
+        raise ValueError("history is empty: train with evaluation data (fit(train, val)) to get curves")
+    ax = ax or plt.subplots()[1]
+    x = [h["epoch"] for h in history]
+    for metric in metrics:
+        names = sorted({k for h in history for k in h if k.endswith("_" + metric)})
+        if not names:
+            raise ValueError(f"no '*_{metric}' column in the history; it has {sorted(history[0])}")
+        for name in names:
+            ax.plot(x, [h.get(name, np.nan) for h in history], marker="o", ms=3, label=name.replace("_", " "))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(", ".join(metrics))
+    ax.legend()
+    return ax
+
+
+def confusion_matrix(y_true: Sequence, y_pred: Sequence, names: Sequence[str], normalize: bool = True, ax=None):
+    """A confusion matrix (rows: true class), as shares of each true class by default."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    ax = ax or plt.subplots(figsize=(5.5, 5))[1]
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, display_labels=list(names), normalize="true" if normalize else None,
+        values_format=".2f" if normalize else "d", cmap="Blues", colorbar=False, ax=ax, xticks_rotation=45)
+    ax.grid(False)
+    return ax
+
+
+def pareto_front(costs: Sequence[float], scores: Sequence[float]) -> np.ndarray:
+    """Indices of the points no other point beats on both lower cost and higher score.
+
+    >>> pareto_front([1, 2, 3], [0.80, 0.79, 0.85]).tolist()
+    [0, 2]
+    """
+    costs, scores = np.asarray(costs, float), np.asarray(scores, float)
+    if costs.shape != scores.shape or costs.ndim != 1 or len(costs) == 0:
+        raise ValueError("costs and scores must be non-empty 1-D sequences of one length")
+    order = np.lexsort((-scores, costs))
+    front, best = [], -np.inf
+    for i in order:
+        if scores[i] > best:
+            front.append(i)
+            best = scores[i]
+    return np.array(sorted(front, key=lambda i: costs[i]))
+
+
+def pareto_plot(costs: Sequence[float], scores: Sequence[float], labels: Sequence[str],
+                xlabel: str = "cost", ylabel: str = "accuracy", errors: Sequence[float] | None = None,
+                log_x: bool = True, ax=None):
+    """Scatter of score against cost with the Pareto front drawn as a step line."""
+    ax = ax or plt.subplots()[1]
+    costs, scores = np.asarray(costs, float), np.asarray(scores, float)
+    front = pareto_front(costs, scores)
+    ax.errorbar(costs, scores, yerr=errors, fmt="o", capsize=3)
+    ax.step(costs[front], scores[front], where="post", color="C1", label="Pareto front")
+    for c, s, text in zip(costs, scores, labels):
+        ax.annotate(text, (c, s), textcoords="offset points", xytext=(5, 5), fontsize=9)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="lower right")
+    return ax

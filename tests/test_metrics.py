@@ -1,0 +1,38 @@
+import pytest
+
+from hclib.metrics import bootstrap_interval, classification_summary, entity_scores, mean_interval
+
+
+def test_summary_and_interval():
+    y = [0, 1] * 50
+    p = [0, 1] * 45 + [1, 0] * 5
+    s = classification_summary(y, p, names=["neg", "pos"])
+    assert s["accuracy"] == 0.9 and "pos" in s["per_class"]
+    lo, hi = bootstrap_interval(y, p)
+    assert lo < 0.9 < hi and hi - lo < 0.2
+
+
+def test_mean_interval_covers_mean():
+    r = mean_interval([0.84, 0.85, 0.83, 0.86])
+    assert r["low"] < r["mean"] < r["high"] and r["n"] == 4
+
+
+def test_entity_scores_strict():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"]]
+    assert entity_scores(gold, gold)["f1"] == 1.0
+    half = entity_scores(gold, [["B-PER", "I-PER", "O", "O"]])
+    assert half["precision"] == 1.0 and half["recall"] == 0.5
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: classification_summary([0, 1], [0]), "of one length"),
+    (lambda: classification_summary([], []), "empty"),
+    (lambda: bootstrap_interval([0, 1], [0, 1], level=95), "level must be between 0 and 1"),
+    (lambda: bootstrap_interval([0, 1], [0, 1], n_resamples=10), "at least 100"),
+    (lambda: mean_interval([0.8]), "at least two values"),
+    (lambda: entity_scores([["O"]], []), "1 gold sentences but 0 predicted"),
+    (lambda: entity_scores([["O", "O"]], [["O"]]), "sentence 0: 2 gold tags but 1 predicted"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
