@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable
 
 import numpy as np
@@ -144,7 +145,7 @@ def default_loss(model: torch.nn.Module, batch) -> tuple[torch.Tensor, torch.Ten
     A dict batch goes to ``model(**batch)`` (Hugging Face style, which returns its
     loss); a ``(x, y)`` batch goes to ``model(x)`` with cross-entropy on the logits.
     """
-    if isinstance(batch, dict):
+    if isinstance(batch, Mapping):
         out = model(**batch)
         return out["loss"], out["logits"], batch["labels"]
     x, y = batch
@@ -368,7 +369,7 @@ class Trainer:
                         self.optimizer.zero_grad(set_to_none=True)
                     self.batch_in_epoch += 1
                     samples += len(y) * acc.num_processes
-                    if isinstance(batch, dict) and "attention_mask" in batch:
+                    if isinstance(batch, Mapping) and "attention_mask" in batch:
                         tokens += int(batch["attention_mask"].sum()) * acc.num_processes
                     running, counted = running + loss.item(), counted + 1
                     if not acc.sync_gradients:

@@ -1,0 +1,60 @@
+"""The committed chapters: outputs of a real cpu/gpu run, run card first, clean and small."""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+CHAPTERS = sorted(Path(__file__).parents[1].glob("chapters/*.ipynb"))
+MACHINE_PATH = re.compile(r"(/work/|/home/|/root/|/Users/|/tmp/|site-packages|[A-Z]:\\\\)")
+GLUE_USE = re.compile(r"\{glue:(?:text|md|figure)?\}`([a-z0-9_]+)")
+MAX_BYTES = 3 * 2**20
+
+
+def texts(nb):
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            yield cell, out, out.get("text") or "".join(str(v) for k, v in out.get("data", {}).items()
+                                                      if k.startswith("text/"))
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no notebooks in chapters/"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_chapter_is_committed_as_run(path):
+    assert path.stat().st_size <= MAX_BYTES, f"{path.name} is {path.stat().st_size / 2**20:.1f} MB; keep it under 3 MB"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    outputs = list(texts(nb))
+    assert outputs, f"{path.name} has no outputs: run it with `make run PROFILE=cpu`"
+    first = outputs[0][2]
+    assert first.startswith("Run card"), f"{path.name}: the first output must be the run card"
+    profile = re.search(r"profile\s+(\w+)", first).group(1)
+    assert profile in ("cpu", "gpu"), f"{path.name} carries outputs of a {profile!r} run; commit a cpu or gpu run"
+    for cell, out, text in outputs:
+        assert out.get("output_type") != "error", f"{path.name}: cell {cell.get('id')} has an error output"
+        assert not MACHINE_PATH.search(text), f"{path.name}: cell {cell.get('id')} shows a machine path: " \
+                                              f"{MACHINE_PATH.search(text).group(0)!r}"
+    assert "Finished in" in outputs[-1][2], f"{path.name}: the last output must be the run card's closing line"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_chapter_follows_the_conventions(path):
+    nb = nbformat.read(path, as_version=4)
+    source = "\n".join(c.source for c in nb.cells)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert re.search(r"\d{3}_[0-9a-f]{16}\.txt", nb.cells[0].source), "the first cell names the source document"
+    assert "run_card(" in nb.cells[1].source, "the first code cell makes the run card"
+    assert "sizes(" in source, "the notebook declares its sizes per profile"
+    assert "## Key terms" in markdown and re.search(r"[\u4e00-\u9fff]", markdown), "key terms, with Chinese"
+    assert "What the document says" in markdown
+    assert "## Summary" in markdown and "## Exercises" in markdown and ":class: dropdown" in markdown
+    glued = set(re.findall(r"glue\(\"([a-z0-9_]+)\"", source))
+    used = set(GLUE_USE.findall(markdown))
+    assert used <= glued, f"{path.name}: prose uses glue names never glued: {sorted(used - glued)}"
+    assert "NBVAL_CHECK_OUTPUT" in source
