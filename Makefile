@@ -12,7 +12,7 @@ setup: .venv/.setup-done
 	touch $@
 
 book: setup          ## build the static site from the committed outputs into _build/html
-	jupyter-book build . --builder html -W -n --keep-going
+	jupyter-book build . --all --builder html -W -n --keep-going
 
 test: setup          ## unit tests, every notebook under nbval (ci profile), notebook check, site in a browser
 	bash scripts/test.sh

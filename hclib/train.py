@@ -100,6 +100,35 @@ class Callback:
     def on_train_end(self, trainer: "Trainer", record: RunRecord) -> None: ...
 
 
+class _NotebookLine:
+    """A file for tqdm that keeps one output line in a notebook, updated in place.
+
+    Writing to stdout in a notebook leaves one output per refresh; a display handle is
+    replaced instead, so a saved notebook holds only the bar's final state.
+    """
+
+    encoding = "utf-8"  # tells tqdm it may draw with Unicode blocks
+
+    def __init__(self):
+        from IPython.display import Pretty, display
+
+        self._pretty = Pretty
+        self._handle = display(Pretty(""), display_id=True)
+
+    def write(self, text: str) -> None:
+        line = text.strip("\r\n")
+        if line:
+            self._handle.update(self._pretty(line))
+
+    def flush(self) -> None: ...
+
+
+def _progress_file():
+    """``sys.stdout`` in a terminal; a line updated in place inside a Jupyter kernel."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return _NotebookLine() if shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell" else sys.stdout
+
+
 class EpochSampler(Sampler[int]):
     """A new random order each epoch, fixed by ``seed + epoch`` so a resumed run sees the same order.
 
@@ -351,8 +380,9 @@ class Trainer:
         samples = tokens = 0
         running, counted = 0.0, 0
         train_seconds, t0 = 0.0, time.perf_counter()
-        bar = tqdm(total=total, initial=self.step, desc="train", unit="step", file=sys.stdout, mininterval=1.0,
-                   disable=not (cfg.progress and acc.is_main_process), dynamic_ncols=True)
+        show = cfg.progress and acc.is_main_process
+        bar = tqdm(total=total, initial=self.step, desc="train", unit="step", mininterval=1.0, disable=not show,
+                   file=_progress_file() if show else sys.stdout, ncols=100)
         self.model.train()
         try:
             while self.step < total and not self.should_stop:

@@ -22,6 +22,7 @@ if command -v apt-get >/dev/null 2>&1; then
   [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
+    $sudo apt-get update -q >/dev/null || true
     $sudo apt-get install -y -q "${missing[@]}" >/dev/null \
       || echo "note: could not apt-get install ${missing[*]}; see README (Fashion-MNIST, browser checks)"
   fi
@@ -32,5 +33,5 @@ rm -rf site-assets && mkdir -p site-assets/requirejs
 modules=scripts/site-assets/node_modules
 cp -r "$modules/mathjax/es5" site-assets/mathjax
 cp -r "$modules/@jupyter-widgets/html-manager/dist" site-assets/html-manager
-cp "$modules/requirejs/require.js" site-assets/requirejs/
+cp "$modules/requirejs/require.js" scripts/site-assets/widgets-config.js site-assets/requirejs/
 echo "setup done: .venv, data, site assets"

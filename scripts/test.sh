@@ -27,7 +27,7 @@ offline python -m pytest -q tests --doctest-modules hclib -m "not site"
 step "chapters under nbval, profile ci (offline)"
 offline python -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider chapters
 step "site build"
-jupyter-book build . --builder html -W -n --keep-going --quiet
+jupyter-book build . --all --builder html -W -n --keep-going --quiet
 step "site in a browser (offline)"
 offline python -m pytest -q tests -m site
 echo "all tests passed in ${SECONDS} s"

@@ -17,6 +17,11 @@ ARTIFACTS = ROOT / "artifacts"
 pytestmark = pytest.mark.site
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 def pages():
     if not (SITE / "index.html").is_file():
         return []
@@ -28,9 +33,8 @@ def pages():
 def server():
     if not (SITE / "index.html").is_file():
         pytest.fail("no built site in _build/html: run `make book` first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
+    handler = functools.partial(QuietHandler, directory=str(SITE))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    handler.log_message = lambda *a: None
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}"
