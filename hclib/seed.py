@@ -29,3 +29,21 @@ def seed_everything(seed: int, deterministic: bool = True) -> int:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
     return seed
+
+
+def rng_state() -> dict:
+    """Every random generator's state, as tensors and plain values (loadable with ``weights_only=True``)."""
+    kind, keys, *rest = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "python": random.getstate(),
+            "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), *rest),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`rng_state` captured."""
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    kind, keys, *rest = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), *rest))
+    if state["cuda"]:
+        torch.cuda.set_rng_state_all(state["cuda"])

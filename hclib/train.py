@@ -18,26 +18,25 @@ from __future__ import annotations
 import copy
 import json
 import math
-import random
 import shutil
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration
 from safetensors.torch import load_model, save_model
-from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
-from tqdm.std import tqdm
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from hclib.machine import device_description, peak_device_memory_mb, peak_host_memory_mb, resolve_device
+from hclib.progress import progress_bar
 from hclib.record import RunRecord
+from hclib.sampler import EpochSampler
+from hclib.seed import rng_state, set_rng_state
 
 
 @dataclass
@@ -98,64 +97,6 @@ class Callback:
     def on_step_end(self, trainer: "Trainer", loss: float) -> None: ...
     def on_evaluate(self, trainer: "Trainer", metrics: dict) -> None: ...
     def on_train_end(self, trainer: "Trainer", record: RunRecord) -> None: ...
-
-
-class _NotebookLine:
-    """A file for tqdm that keeps one output line in a notebook, updated in place.
-
-    Writing to stdout in a notebook leaves one output per refresh; a display handle is
-    replaced instead, so a saved notebook holds only the bar's final state.
-    """
-
-    encoding = "utf-8"  # tells tqdm it may draw with Unicode blocks
-
-    def __init__(self):
-        from IPython.display import Pretty, display
-
-        self._pretty = Pretty
-        self._handle = display(Pretty(""), display_id=True)
-
-    def write(self, text: str) -> None:
-        line = text.strip("\r\n")
-        if line:
-            self._handle.update(self._pretty(line))
-
-    def flush(self) -> None: ...
-
-
-def _progress_file():
-    """``sys.stdout`` in a terminal; a line updated in place inside a Jupyter kernel."""
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return _NotebookLine() if shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell" else sys.stdout
-
-
-class EpochSampler(Sampler[int]):
-    """A new random order each epoch, fixed by ``seed + epoch`` so a resumed run sees the same order.
-
-    With ``lengths`` it groups items of similar length: shuffle, sort inside chunks
-    of 50 batches, then shuffle the batches.
-    """
-
-    def __init__(self, n: int, seed: int, batch_size: int, lengths: list[int] | None = None):
-        self.n, self.seed, self.batch_size, self.lengths, self.epoch = n, seed, batch_size, lengths, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __iter__(self):
-        g = torch.Generator().manual_seed(self.seed + self.epoch)
-        order = torch.randperm(self.n, generator=g).tolist()
-        if self.lengths is None:
-            return iter(order)
-        chunk = 50 * self.batch_size
-        order = [i for s in range(0, self.n, chunk)
-                 for i in sorted(order[s:s + chunk], key=self.lengths.__getitem__, reverse=True)]
-        batches = [order[s:s + self.batch_size] for s in range(0, self.n, self.batch_size)]
-        perm = torch.randperm(len(batches), generator=g).tolist()
-        return iter([i for b in perm for i in batches[b]])
 
 
 def _as_dataset(data) -> Dataset:
@@ -295,11 +236,7 @@ class Trainer:
             if self._best_weights is not None:
                 torch.save(self._best_weights, tmp / "best_weights.pt")
         acc.wait_for_everyone()
-        np_state = np.random.get_state()
-        rng = {"torch": torch.get_rng_state(), "python": random.getstate(),
-               "numpy": (np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]),
-               "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-        torch.save(rng, tmp / f"rng_{acc.process_index}.pt")
+        torch.save(rng_state(), tmp / f"rng_{acc.process_index}.pt")
         acc.wait_for_everyone()
         if acc.is_main_process:
             shutil.rmtree(folder, ignore_errors=True)
@@ -320,13 +257,7 @@ class Trainer:
         self.history, self.best = state["history"], state["best"]
         if (folder / "best_weights.pt").is_file():
             self._best_weights = torch.load(folder / "best_weights.pt", weights_only=True)
-        rng = torch.load(folder / f"rng_{self.accelerator.process_index}.pt", weights_only=True)
-        torch.set_rng_state(rng["torch"])
-        random.setstate(rng["python"])
-        kind, keys, *rest = rng["numpy"]
-        np.random.set_state((kind, keys.numpy().astype(np.uint32), *rest))
-        if rng["cuda"]:
-            torch.cuda.set_rng_state_all(rng["cuda"])
+        set_rng_state(torch.load(folder / f"rng_{self.accelerator.process_index}.pt", weights_only=True))
 
     # ----- the loop -----------------------------------------------------------------------------
     def _evaluate_all(self, eval_sets: dict, train_loss: float) -> None:
@@ -381,8 +312,7 @@ class Trainer:
         running, counted = 0.0, 0
         train_seconds, t0 = 0.0, time.perf_counter()
         show = cfg.progress and acc.is_main_process
-        bar = tqdm(total=total, initial=self.step, desc="train", unit="step", mininterval=1.0, disable=not show,
-                   file=_progress_file() if show else sys.stdout, ncols=100)
+        bar = progress_bar(total, initial=self.step, show=show)
         self.model.train()
         try:
             while self.step < total and not self.should_stop:

@@ -8,7 +8,8 @@ import torch
 from torch.utils.data import TensorDataset
 
 from hclib.record import RunRecord
-from hclib.train import Callback, EpochSampler, TrainConfig, Trainer
+from hclib.sampler import EpochSampler
+from hclib.train import Callback, TrainConfig, Trainer
 
 
 def toy_data(n=256, seed=0):
