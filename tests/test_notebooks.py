@@ -40,6 +40,9 @@ def test_chapter_is_committed_as_run(path):
         assert not MACHINE_PATH.search(text), f"{path.name}: cell {cell.get('id')} shows a machine path: " \
                                               f"{MACHINE_PATH.search(text).group(0)!r}"
     assert "Finished in" in outputs[-1][2], f"{path.name}: the last output must be the run card's closing line"
+    for cell, out, _ in outputs:
+        glued = out.get("data", {}).get("application/papermill.record/text/plain", "")
+        assert not glued.startswith("np."), f"{path.name}: glue a Python number, not {glued[:30]} (use float())"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
