@@ -5,6 +5,7 @@ import os
 import platform
 import resource
 import sys
+import threading
 
 import torch
 
@@ -61,3 +62,48 @@ def peak_device_memory_mb() -> float | None:
     if not torch.cuda.is_available():
         return None
     return torch.cuda.max_memory_allocated() / 2**20
+
+
+class HostMemoryPeak:
+    """Peak resident memory of this process while a block runs, sampled every 20 ms, in MiB.
+
+    Unlike :func:`peak_host_memory_mb`, which is the peak of the whole process so far, this
+    measures one run among several in the same notebook.
+
+    >>> with HostMemoryPeak() as memory:
+    ...     block = bytearray(50 * 2**20)
+    >>> memory.peak_mb > 0
+    True
+    """
+
+    def __init__(self, interval: float = 0.02):
+        import psutil
+
+        self._process, self._interval = psutil.Process(), interval
+        self._stop = threading.Event()
+        self.peak_mb = 0.0
+
+    def _sample(self) -> None:
+        while True:
+            self.peak_mb = max(self.peak_mb, self._process.memory_info().rss / 2**20)
+            if self._stop.wait(self._interval):
+                return
+
+    def start(self) -> "HostMemoryPeak":
+        """Start sampling (``with`` does this for you)."""
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        """Stop sampling and return the peak in MiB."""
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, self._process.memory_info().rss / 2**20)
+        return self.peak_mb
+
+    def __enter__(self) -> "HostMemoryPeak":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -32,7 +32,7 @@ from accelerate.utils import DataLoaderConfiguration
 from safetensors.torch import load_model, save_model
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from hclib.machine import device_description, peak_device_memory_mb, peak_host_memory_mb, resolve_device
+from hclib.machine import HostMemoryPeak, device_description, peak_device_memory_mb, resolve_device
 from hclib.progress import progress_bar
 from hclib.record import RunRecord
 from hclib.sampler import EpochSampler
@@ -313,6 +313,7 @@ class Trainer:
         train_seconds, t0 = 0.0, time.perf_counter()
         show = cfg.progress and acc.is_main_process
         bar = progress_bar(total, initial=self.step, show=show)
+        memory = HostMemoryPeak().start()
         self.model.train()
         try:
             while self.step < total and not self.should_stop:
@@ -361,23 +362,24 @@ class Trainer:
             raise
         finally:
             bar.close()
+            memory.stop()
         if checkpoint:
             self.save_checkpoint(checkpoint)
         if cfg.restore_best and self._best_weights is not None:
             self.accelerator.unwrap_model(self.model).load_state_dict(self._best_weights)
-        record = self._record(time.perf_counter() - t0, train_seconds, samples, tokens)
+        record = self._record(time.perf_counter() - t0, train_seconds, samples, tokens, memory.peak_mb)
         for cb in self.callbacks:
             cb.on_train_end(self, record)
         return record
 
-    def _record(self, wall: float, train_seconds: float, samples: int, tokens: int) -> RunRecord:
+    def _record(self, wall: float, train_seconds: float, samples: int, tokens: int, peak_mb: float) -> RunRecord:
         model = self.accelerator.unwrap_model(self.model)
         device = self.accelerator.device
         return RunRecord(
             device=device_description(device), device_type=device.type, wall_seconds=wall,
             train_seconds=train_seconds, samples=samples, num_processes=self.accelerator.num_processes,
             precision=self.precision, steps=self.step, tokens=tokens or None,
-            peak_host_mb=round(peak_host_memory_mb()), peak_device_mb=peak_device_memory_mb(),
+            peak_host_mb=round(peak_mb), peak_device_mb=peak_device_memory_mb(),
             total_params=sum(p.numel() for p in model.parameters()),
             trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
             price_per_hour=self.config.price_per_hour, history=copy.deepcopy(self.history), best=self.best)

@@ -21,3 +21,14 @@ def test_bad_device(bad, match):
 def test_cuda_without_gpu_says_so():
     with pytest.raises(ValueError, match="CUDA is not available"):
         resolve_device("cuda")
+
+
+def test_memory_peak_sees_a_block():
+    from hclib.machine import HostMemoryPeak
+
+    with HostMemoryPeak() as before:
+        pass
+    with HostMemoryPeak() as during:
+        block = bytearray(200 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
+    assert during.peak_mb > before.peak_mb + 100

@@ -1,0 +1,109 @@
+"""Ways to solve a text task with a pre-trained encoder, from the cheapest to the fullest.
+
+- :func:`tfidf_classifier`: no encoder at all; word and bigram counts and logistic regression.
+- :func:`probe`: the frozen encoder's sentence embeddings and logistic regression.
+- :func:`freeze_lower_layers`: train only the top layers and the task head (partial fine-tuning).
+- :func:`add_lora`: low-rank adapters in the attention (parameter-efficient fine-tuning, via ``peft``).
+- full fine-tuning: the model as loaded; every parameter trains.
+
+>>> from hclib.models import load_encoder
+>>> model = freeze_lower_layers(load_encoder(), train_top_layers=2)
+>>> count_parameters(model)["trainable"] < count_parameters(model)["total"]
+True
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Sequence
+
+import numpy as np
+import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+
+
+def count_parameters(model: torch.nn.Module) -> dict[str, float]:
+    """Total and trainable parameters, and the trainable share."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"total": total, "trainable": trainable, "share": trainable / total if total else 0.0}
+
+
+def _encoder_layers(model: torch.nn.Module):
+    base = getattr(model, getattr(model, "base_model_prefix", ""), None)
+    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    if base is None or layers is None:
+        raise ValueError(f"{type(model).__name__} is not a BERT-style model with .encoder.layer; "
+                         "freeze_lower_layers works on the encoders hclib.models loads")
+    return base, layers
+
+
+def freeze_lower_layers(model: torch.nn.Module, train_top_layers: int = 2) -> torch.nn.Module:
+    """Freeze the embeddings and all but the top ``train_top_layers`` layers.
+
+    The task head (the pooler, where the model has one, and the classifier) stays trainable;
+    ``train_top_layers=0`` trains the head alone.
+    """
+    base, layers = _encoder_layers(model)
+    if isinstance(train_top_layers, bool) or not isinstance(train_top_layers, int) \
+            or not 0 <= train_top_layers <= len(layers):
+        raise ValueError(f"train_top_layers must be an integer from 0 to {len(layers)}, got {train_top_layers!r}")
+    for p in base.parameters():
+        p.requires_grad = False
+    head = list(layers)[len(layers) - train_top_layers:] + [getattr(base, "pooler", None)]
+    for module in filter(None, head):
+        for p in module.parameters():
+            p.requires_grad = True
+    return model
+
+
+def add_lora(model: torch.nn.Module, r: int = 8, alpha: int = 16, dropout: float = 0.1,
+             targets: Sequence[str] = ("query", "value")):
+    """Wrap ``model`` with LoRA adapters of rank ``r`` on the named attention projections.
+
+    Only the adapters and the classification head train; the returned model has the same
+    ``forward`` as the original.
+    """
+    if isinstance(r, bool) or not isinstance(r, int) or r < 1:
+        raise ValueError(f"LoRA rank r must be a positive integer, got {r!r}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = [t for t in targets if t not in names]
+    if missing:
+        raise ValueError(f"no modules named {missing} in the model; attention projections here are named "
+                         f"{sorted(n for n in names if n in ('query', 'key', 'value', 'dense'))}")
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    task = TaskType.TOKEN_CLS if "TokenClassification" in type(model).__name__ else TaskType.SEQ_CLS
+    config = LoraConfig(task_type=task, r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets))
+    with warnings.catch_warnings():  # a deprecation notice between peft and transformers 5, not ours
+        warnings.simplefilter("ignore", FutureWarning)
+        return get_peft_model(model, config)
+
+
+def tfidf_classifier(ngram_range: tuple[int, int] = (1, 2), C: float = 10.0, min_df: int = 2) -> Pipeline:
+    """TF-IDF of words and bigrams, then logistic regression (unfitted scikit-learn pipeline).
+
+    >>> clf = tfidf_classifier(min_df=1).fit(["good tea", "bad tea", "good coffee"], [1, 0, 1])
+    >>> clf.predict(["good"]).tolist()
+    [1]
+    """
+    if not C > 0:
+        raise ValueError(f"C (inverse regularisation strength) must be positive, got {C!r}")
+    return make_pipeline(TfidfVectorizer(ngram_range=ngram_range, min_df=min_df, sublinear_tf=True),
+                         LogisticRegression(C=C, max_iter=2000))
+
+
+def probe(embeddings: np.ndarray, labels: Sequence[int], C: float = 1.0, seed: int = 0) -> LogisticRegression:
+    """Logistic regression on frozen sentence embeddings (a linear probe).
+
+    >>> probe(np.eye(4), [0, 1, 0, 1]).predict(np.eye(4)).tolist()
+    [0, 1, 0, 1]
+    """
+    embeddings = np.asarray(embeddings)
+    if embeddings.ndim != 2 or len(embeddings) != len(labels):
+        raise ValueError(f"embeddings must be a 2-D array with one row a label; got shape {embeddings.shape} "
+                         f"for {len(labels)} labels")
+    return LogisticRegression(C=C, max_iter=5000, random_state=seed).fit(embeddings, labels)

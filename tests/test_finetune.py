@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+import torch
+
+from hclib.finetune import add_lora, count_parameters, freeze_lower_layers, probe, tfidf_classifier
+from hclib.models import load_encoder
+
+
+def trainable_names(model):
+    return {n for n, p in model.named_parameters() if p.requires_grad}
+
+
+def test_partial_fine_tuning_trains_top_layers_and_head():
+    model = freeze_lower_layers(load_encoder(), train_top_layers=2)
+    names = trainable_names(model)
+    assert any(".layer.5." in n for n in names) and any(".layer.4." in n for n in names)
+    assert not any(".layer.3." in n or "embeddings" in n for n in names)
+    assert {"classifier.weight", "classifier.bias"} <= names and any("pooler" in n for n in names)
+
+
+def test_head_only():
+    counts = count_parameters(freeze_lower_layers(load_encoder(), train_top_layers=0))
+    assert counts["trainable"] == 384 * 384 + 384 + 384 * 2 + 2  # pooler and classifier
+
+
+def test_lora_trains_adapters_and_head_and_still_runs():
+    model = add_lora(load_encoder(), r=4)
+    names = trainable_names(model)
+    assert names and all("lora_" in n or "classifier" in n for n in names)
+    assert count_parameters(model)["share"] < 0.01
+    out = model(input_ids=torch.tensor([[101, 2204, 5572, 102]]), labels=torch.tensor([1]))
+    out.loss.backward()
+    assert torch.isfinite(out.loss)
+
+
+def test_tfidf_and_probe_learn():
+    texts = ["great tea, loved it", "awful, stale and bitter", "lovely flavour", "bitter and stale"] * 5
+    labels = [1, 0, 1, 0] * 5
+    assert (tfidf_classifier(min_df=1).fit(texts, labels).predict(texts) == labels).all()
+    x = np.random.default_rng(0).normal(size=(40, 5))
+    y = (x[:, 0] > 0).astype(int)
+    assert (probe(x, y).predict(x) == y).mean() > 0.9
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: freeze_lower_layers(load_encoder(), train_top_layers=7), "from 0 to 6"),
+    (lambda: freeze_lower_layers(torch.nn.Linear(2, 2)), "not a BERT-style model"),
+    (lambda: add_lora(load_encoder(), r=0), "rank r must be a positive integer"),
+    (lambda: add_lora(load_encoder(), targets=("q_proj",)), "no modules named \\['q_proj'\\]"),
+    (lambda: add_lora(load_encoder(), dropout=1.0), "dropout must be in"),
+    (lambda: tfidf_classifier(C=0), "C \\(inverse regularisation strength\\) must be positive"),
+    (lambda: probe(np.zeros((3, 2)), [0, 1]), "one row a label"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
