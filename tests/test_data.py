@@ -19,7 +19,8 @@ def test_reviews_clean_split():
     parts = review_splits(val_fraction=0.1, seed=0)
     assert len(parts["val"]) == math.ceil(0.1 * len(train))  # scikit-learn rounds the test share up
     assert abs(parts["val"].label.mean() - train.label.mean()) < 0.01
-    assert len(review_splits(train_limit=100, test_limit=50)["train"]) == 100
+    small = review_splits(train_limit=100, val_limit=40, test_limit=50)
+    assert [len(small[k]) for k in ("train", "val", "test")] == [100, 40, 50]
 
 
 def test_credit_columns_and_missing():
@@ -69,6 +70,7 @@ def test_chinese_reviews_no_repeats_no_conflicts():
     (lambda: review_splits(val_fraction=0), ValueError, "val_fraction"),
     (lambda: review_splits(val_fraction=1.5), ValueError, "val_fraction"),
     (lambda: review_splits(train_limit=-3), ValueError, "limit must be a positive integer"),
+    (lambda: review_splits(val_limit=0), ValueError, "limit must be a positive integer"),
     (lambda: load_fashion_mnist("dev"), ValueError, "split='dev'"),
     (lambda: load_fashion_mnist("test", limit=True), ValueError, "limit must be a positive integer"),
     (lambda: load_msra("valid"), ValueError, "split='valid'"),

@@ -48,10 +48,10 @@ def load_reviews(split: str = "train", limit: int | None = None, seed: int = 0) 
 
 
 def review_splits(val_fraction: float = 0.1, seed: int = 0, train_limit: int | None = None,
-                  test_limit: int | None = None) -> dict[str, pd.DataFrame]:
+                  val_limit: int | None = None, test_limit: int | None = None) -> dict[str, pd.DataFrame]:
     """Train / validation / test splits; the validation part is a stratified share of train.
 
-    ``train_limit`` and ``test_limit`` shrink the parts (stratified) for small profiles.
+    ``train_limit``, ``val_limit`` and ``test_limit`` shrink the parts (stratified) for small profiles.
 
     >>> parts = review_splits(seed=0)
     >>> sorted(parts), len(parts["test"])
@@ -64,6 +64,6 @@ def review_splits(val_fraction: float = 0.1, seed: int = 0, train_limit: int | N
     train, val = train_test_split(full, test_size=val_fraction, stratify=full["label"], random_state=seed)
     return {
         "train": stratified_subset(train, train_limit, seed),
-        "val": val.reset_index(drop=True),
+        "val": stratified_subset(val, val_limit, seed),
         "test": load_reviews("test", limit=test_limit, seed=seed),
     }
