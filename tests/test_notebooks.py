@@ -57,7 +57,8 @@ def test_chapter_follows_the_conventions(path):
     assert "## Key terms" in markdown and re.search(r"[\u4e00-\u9fff]", markdown), "key terms, with Chinese"
     assert "What the document says" in markdown
     assert "## Summary" in markdown and "## Exercises" in markdown and ":class: dropdown" in markdown
-    glued = set(re.findall(r"glue\(\"([a-z0-9_]+)\"", source))
+    glued = {out["metadata"]["scrapbook"]["name"] for cell in nb.cells for out in cell.get("outputs", [])
+             if out.get("metadata", {}).get("scrapbook")}
     used = set(GLUE_USE.findall(markdown))
     assert used <= glued, f"{path.name}: prose uses glue names never glued: {sorted(used - glued)}"
     assert "NBVAL_CHECK_OUTPUT" in source

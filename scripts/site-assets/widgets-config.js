@@ -2,7 +2,10 @@
 // so the fonts and modules it asks for load from here, never from a CDN.
 (function () {
   var root = document.currentScript.src.replace(/requirejs\/widgets-config\.js.*$/, "");
-  require.config({ paths: { "@jupyter-widgets/html-manager/dist": root + "html-manager" } });
+  require.config({ paths: {
+    "@jupyter-widgets/html-manager/dist": root + "html-manager",
+    "@jupyter-widgets": root + "html-manager",   // the controls' fonts (icons on buttons) live there too
+  } });
 })();
 
 // The widget manager typesets with MathJax 2's API (MathJax.Hub.Queue); the site serves
