@@ -94,6 +94,7 @@ class Callback:
     """Override any of these to watch or steer a run (``trainer.should_stop = True`` ends it)."""
 
     def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_backward(self, trainer: "Trainer", batch) -> None: ...  # gradients of one batch exist; step not taken
     def on_step_end(self, trainer: "Trainer", loss: float) -> None: ...
     def on_evaluate(self, trainer: "Trainer", metrics: dict) -> None: ...
     def on_train_end(self, trainer: "Trainer", record: RunRecord) -> None: ...
@@ -324,6 +325,8 @@ class Trainer:
                     with acc.accumulate(self.model):
                         loss, _, y = self.loss_fn(self.model, batch)
                         acc.backward(loss)
+                        for cb in self.callbacks:
+                            cb.on_backward(self, batch)
                         if acc.sync_gradients and cfg.grad_clip:
                             acc.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
                         self.optimizer.step()

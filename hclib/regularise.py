@@ -1,0 +1,92 @@
+"""Remedies for overfitting that need more than a setting: text augmentation and adversarial training.
+
+Weight decay, dropout and early stopping are settings (``TrainConfig.weight_decay``,
+``load_encoder(dropout=...)``, ``TrainConfig.patience``); parameter-efficient fine-tuning is in
+:mod:`hclib.finetune`. This module holds the two that are code:
+
+- :func:`random_deletion` and :func:`random_swap`: label-preserving edits of a text (Wei and Zou, 2019),
+  which work offline. (Back-translation needs a translation model, which this book does not have.)
+- :class:`FGM`: the fast gradient method on the word embeddings (Miyato, Dai and Goodfellow, 2017),
+  as a trainer callback.
+
+>>> random_deletion("the tea was very good", p=0.0)
+'the tea was very good'
+"""
+from __future__ import annotations
+
+import random
+
+import torch
+
+from hclib.train import Callback
+
+
+def _check_p(p: float) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"p must be a probability in [0, 1), got {p!r}")
+    return float(p)
+
+
+def random_deletion(text: str, p: float = 0.1, rng: random.Random | None = None) -> str:
+    """Drop each word with probability ``p`` (one word always survives)."""
+    _check_p(p)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be a non-empty string")
+    rng = rng or random.Random(0)
+    words = text.split()
+    kept = [w for w in words if rng.random() >= p]
+    return " ".join(kept or [rng.choice(words)])
+
+
+def random_swap(text: str, n_swaps: int = 1, rng: random.Random | None = None) -> str:
+    """Swap two random words ``n_swaps`` times.
+
+    >>> random_swap("one", n_swaps=3)
+    'one'
+    """
+    if isinstance(n_swaps, bool) or not isinstance(n_swaps, int) or n_swaps < 0:
+        raise ValueError(f"n_swaps must be a non-negative integer, got {n_swaps!r}")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be a non-empty string")
+    rng = rng or random.Random(0)
+    words = text.split()
+    for _ in range(n_swaps if len(words) > 1 else 0):
+        i, j = rng.sample(range(len(words)), 2)
+        words[i], words[j] = words[j], words[i]
+    return " ".join(words)
+
+
+class FGM(Callback):
+    """Adversarial training on the embeddings: after each backward pass, push the word embeddings a step
+    ``epsilon`` along their gradient (the direction that raises the loss most), add the gradients of the
+    loss there, and put the embeddings back. The optimizer then steps on both gradients.
+
+    ``embedding_name`` selects the embedding matrix by a substring of its parameter name.
+    """
+
+    def __init__(self, epsilon: float = 1.0, embedding_name: str = "word_embeddings"):
+        if not epsilon > 0:
+            raise ValueError(f"epsilon must be positive, got {epsilon!r}")
+        self.epsilon, self.embedding_name = epsilon, embedding_name
+
+    def _embedding(self, model: torch.nn.Module) -> torch.nn.Parameter:
+        found = [p for n, p in model.named_parameters() if self.embedding_name in n and p.requires_grad]
+        if len(found) != 1:
+            raise ValueError(f"expected one trainable parameter whose name contains {self.embedding_name!r}, "
+                             f"found {len(found)}; pass embedding_name= the word-embedding matrix's name")
+        return found[0]
+
+    def on_backward(self, trainer, batch) -> None:
+        weight = self._embedding(trainer.model)
+        if weight.grad is None:
+            return
+        norm = weight.grad.norm()
+        if norm == 0 or not torch.isfinite(norm):
+            return
+        backup = weight.detach().clone()  # restored exactly: adding and subtracting would drift by rounding
+        with torch.no_grad():
+            weight.add_(self.epsilon * weight.grad / norm)
+        loss, _, _ = trainer.loss_fn(trainer.model, batch)
+        trainer.accelerator.backward(loss)  # adds the adversarial gradients to the clean ones
+        with torch.no_grad():
+            weight.copy_(backup)
