@@ -95,7 +95,7 @@ class Callback:
 
     def on_train_begin(self, trainer: "Trainer") -> None: ...
     def on_backward(self, trainer: "Trainer", batch) -> None: ...  # gradients of one batch exist; step not taken
-    def on_step_end(self, trainer: "Trainer", loss: float) -> None: ...
+    def on_step_end(self, trainer: "Trainer", loss: torch.Tensor) -> None: ...  # 0-d; .item() waits for the GPU
     def on_evaluate(self, trainer: "Trainer", metrics: dict) -> None: ...
     def on_train_end(self, trainer: "Trainer", record: RunRecord) -> None: ...
 
@@ -310,7 +310,7 @@ class Trainer:
             cb.on_train_begin(self)
 
         samples = tokens = 0
-        running, counted = 0.0, 0
+        running, counted = torch.zeros(()), 0  # the loss stays on the device: no host sync every step
         train_seconds, t0 = 0.0, time.perf_counter()
         show = cfg.progress and acc.is_main_process
         bar = progress_bar(total, initial=self.step, show=show)
@@ -335,21 +335,22 @@ class Trainer:
                     samples += len(y) * acc.num_processes
                     if isinstance(batch, Mapping) and "attention_mask" in batch:
                         tokens += int(batch["attention_mask"].sum()) * acc.num_processes
-                    running, counted = running + loss.item(), counted + 1
+                    running, counted = running.to(loss.device) + loss.detach().float(), counted + 1
                     if not acc.sync_gradients:
                         continue
                     self.scheduler.step()
                     self.step += 1
                     bar.update(1)
-                    bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
+                    if self.step % 20 == 0 or self.step == total:
+                        bar.set_postfix(loss=f"{(running / counted).item():.4f}", refresh=False)
                     for cb in self.callbacks:
-                        cb.on_step_end(self, loss.item())
+                        cb.on_step_end(self, loss.detach())
                     end_of_epoch = self.batch_in_epoch == len(loader)
                     due = (self.step % cfg.eval_every == 0) if cfg.eval_every else end_of_epoch
                     if eval_sets and (due or self.step == total):
                         train_seconds += time.perf_counter() - tick
-                        self._evaluate_all(eval_loaders, running / counted)
-                        running, counted = 0.0, 0
+                        self._evaluate_all(eval_loaders, (running / counted).item())
+                        running, counted = torch.zeros(()), 0
                         tick = time.perf_counter()
                     if end_of_epoch:
                         self.epoch, self.batch_in_epoch = self.epoch + 1, 0
