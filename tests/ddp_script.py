@@ -10,7 +10,6 @@ from test_train import toy_data, toy_model  # noqa: E402
 from hclib.train import TrainConfig, Trainer  # noqa: E402
 
 
-
 def main(out: str) -> None:
     torch.set_num_threads(1)
     trainer = Trainer(toy_model(dropout=0.0), TrainConfig(epochs=2, batch_size=32, lr=5e-3, progress=False))
