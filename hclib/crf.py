@@ -77,10 +77,10 @@ class CRF(nn.Module):
         """Score s(y) of the given tag paths, one per sentence."""
         self._check(emissions, mask)
         transitions, start = self._scores()
-        score = start[tags[:, 0]] + emissions[:, 0].gather(1, tags[:, :1]).squeeze(1)
-        for t in range(1, emissions.shape[1]):
-            step = transitions[tags[:, t - 1], tags[:, t]] + emissions[:, t].gather(1, tags[:, t:t + 1]).squeeze(1)
-            score = torch.where(mask[:, t], score + step, score)  # padding adds nothing (not even -inf)
+        emitted = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (B, T): e[t, y_t]
+        moved = transitions[tags[:, :-1], tags[:, 1:]]  # (B, T-1): A[y_t, y_t+1]
+        # padding adds nothing (not even -inf): masked positions are selected away, not multiplied by 0
+        score = start[tags[:, 0]] + emitted[:, 0] + torch.where(mask[:, 1:], emitted[:, 1:] + moved, 0.0).sum(1)
         last = tags.gather(1, (mask.sum(1).long() - 1).unsqueeze(1)).squeeze(1)
         return score + self.end[last]
 

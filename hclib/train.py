@@ -332,7 +332,8 @@ class Trainer:
                         self.optimizer.step()
                         self.optimizer.zero_grad(set_to_none=True)
                     self.batch_in_epoch += 1
-                    samples += len(y) * acc.num_processes
+                    samples += (len(batch["input_ids"]) if isinstance(batch, Mapping) and "input_ids" in batch
+                                else len(y)) * acc.num_processes
                     if isinstance(batch, Mapping) and "attention_mask" in batch:
                         tokens += int(batch["attention_mask"].sum()) * acc.num_processes
                     running, counted = running.to(loss.device) + loss.detach().float(), counted + 1

@@ -1,0 +1,181 @@
+"""Sequence labelling: a data set of tagged sentences and a tagger (any encoder + a CRF or softmax head).
+
+The tagger works with :class:`hclib.train.Trainer` as it is: its ``forward`` returns the loss and the
+emission scores, and :meth:`Tagger.entity_metrics` is a ``metric_fn`` giving strict entity-level F1.
+
+>>> from hclib.charenc import BiLSTMEncoder, CharVocab
+>>> sentences, tags = [list("我在北京"), list("马云")], [["O", "O", "B-LOC", "I-LOC"], ["B-PER", "I-PER"]]
+>>> vocab = CharVocab.build(sentences)
+>>> data = TaggingDataset(sentences, tags, vocab, TAGS)
+>>> batch = data.collate([data[0], data[1]])
+>>> tagger = Tagger(BiLSTMEncoder(len(vocab), 8, 8), TAGS)
+>>> out = tagger(**batch)
+>>> tuple(out["logits"].shape), out["loss"].ndim
+((2, 4, 7), 0)
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset
+
+from hclib.charenc import PAD, CharVocab
+from hclib.crf import CRF
+from hclib.metrics import entity_scores
+
+TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
+
+
+class TaggingDataset(Dataset):
+    """Sentences (lists of characters) with one BIO tag a character, as id tensors."""
+
+    def __init__(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], vocab: CharVocab,
+                 tag_names: Sequence[str] = TAGS, max_length: int = 128):
+        if len(sentences) != len(tags):
+            raise ValueError(f"{len(sentences)} sentences but {len(tags)} tag lists; pass one tag list a sentence")
+        index = {t: i for i, t in enumerate(tag_names)}
+        self.items = []
+        for n, (chars, labels) in enumerate(zip(sentences, tags)):
+            if not chars:
+                raise ValueError(f"sentence {n} is empty; drop empty sentences before tagging")
+            if len(chars) != len(labels):
+                raise ValueError(f"sentence {n} has {len(chars)} characters but {len(labels)} tags")
+            if len(chars) > max_length:
+                raise ValueError(f"sentence {n} has {len(chars)} characters, over max_length={max_length}; "
+                                 "split long sentences first")
+            unknown = [t for t in labels if t not in index]
+            if unknown:
+                raise ValueError(f"sentence {n} has unknown tag {unknown[0]!r}; known tags: {', '.join(tag_names)}"
+                                 " (convert BMES tags with hclib.data.bmes_to_bio)")
+            self.items.append((torch.tensor(vocab.encode(chars)), torch.tensor([index[t] for t in labels])))
+        self.tag_names = list(tag_names)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.items[i]
+
+    def lengths(self) -> list[int]:
+        return [len(ids) for ids, _ in self.items]
+
+    @staticmethod
+    def collate(items: list[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """Pad a batch to its longest sentence; padded labels are -100."""
+        width = max(len(ids) for ids, _ in items)
+        ids = torch.full((len(items), width), PAD)
+        labels = torch.full((len(items), width), -100)
+        for row, (x, y) in enumerate(items):
+            ids[row, :len(x)], labels[row, :len(y)] = x, y
+        return {"input_ids": ids, "attention_mask": ids != PAD, "labels": labels}
+
+
+class Tagger(nn.Module):
+    """Encoder -> dropout -> linear emission scores -> CRF (``crf=True``) or per-character softmax."""
+
+    def __init__(self, encoder: nn.Module, tag_names: Sequence[str] = TAGS, crf: bool = True, dropout: float = 0.1):
+        super().__init__()
+        self.encoder, self.tag_names = encoder, list(tag_names)
+        self.dropout = nn.Dropout(dropout)
+        self.emissions = nn.Linear(encoder.dim, len(tag_names))
+        self.crf = CRF(tag_names) if crf else None
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        mask = attention_mask.bool()
+        logits = self.emissions(self.dropout(self.encoder(input_ids, mask)))
+        out = {"logits": logits}
+        if labels is not None:
+            if self.crf is not None:
+                out["loss"] = self.crf.nll(logits, labels.clamp(min=0), mask)
+            else:
+                out["loss"] = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100)
+        return out
+
+    @torch.no_grad()
+    def decode(self, logits: torch.Tensor, mask: torch.Tensor) -> list[list[str]]:
+        """Tag names of each sentence: Viterbi through the CRF, or the argmax of each character."""
+        mask = mask.bool()
+        if self.crf is not None:
+            paths = self.crf.decode(logits, mask)
+        else:
+            paths = [row[:int(m.sum())].tolist() for row, m in zip(logits.argmax(-1), mask)]
+        return [[self.tag_names[i] for i in path] for path in paths]
+
+    def gold(self, labels: torch.Tensor) -> list[list[str]]:
+        """Tag names of padded label ids (-100 marks padding)."""
+        return [[self.tag_names[i] for i in row[row != -100].tolist()] for row in labels]
+
+    def entity_metrics(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        """A ``metric_fn`` for the trainer: strict entity F1, precision, recall, and character accuracy."""
+        mask = labels != -100
+        pred, gold = self.decode(logits, mask), self.gold(labels)
+        scores = entity_scores(gold, pred)
+        char_acc = sum(p == g for ps, gs in zip(pred, gold) for p, g in zip(ps, gs)) / int(mask.sum())
+        return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
+                "char_accuracy": char_acc}
+
+
+def invalid_sequences(tag_paths: Sequence[Sequence[str]]) -> int:
+    """How many tag sequences break BIO (an ``I-X`` not preceded by ``B-X`` or ``I-X``).
+
+    >>> invalid_sequences([["B-PER", "I-PER"], ["O", "I-LOC"], ["B-PER", "I-ORG"]])
+    2
+    """
+    bad = 0
+    for path in tag_paths:
+        previous = "O"
+        for tag in path:
+            if tag.startswith("I-") and previous not in ("B-" + tag[2:], tag):
+                bad += 1
+                break
+            previous = tag
+    return bad
+
+
+def entity_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
+    """The entities of one BIO tag sequence as ``(type, start, end)``, end exclusive (strict: an entity
+    starts at ``B-X``; a stray ``I-X`` starts nothing).
+
+    >>> sorted(entity_spans(["B-PER", "I-PER", "O", "B-LOC", "I-ORG"]))
+    [('LOC', 3, 4), ('PER', 0, 2)]
+    """
+    spans, current = set(), None
+    for i, tag in enumerate(list(tags) + ["O"]):
+        if current and tag != "I-" + current[0]:
+            spans.add((current[0], current[1], i))
+            current = None
+        if tag.startswith("B-"):
+            current = (tag[2:], i)
+    return spans
+
+
+ERROR_KINDS = ("correct", "wrong type", "wrong boundary", "wrong type and boundary", "spurious", "missed")
+
+
+def error_kinds(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Count predicted entities by what went wrong, plus the gold entities no prediction touches ("missed").
+
+    >>> error_kinds([["B-PER", "I-PER", "O"]], [["B-ORG", "I-ORG", "B-LOC"]])["wrong type"]
+    1
+    """
+    counts = dict.fromkeys(ERROR_KINDS, 0)
+    for g_tags, p_tags in zip(gold, pred):
+        g, p = entity_spans(g_tags), entity_spans(p_tags)
+        for kind, start, end in p:
+            overlapping = [e for e in g if e[1] < end and start < e[2]]
+            if (kind, start, end) in g:
+                counts["correct"] += 1
+            elif any(e[1:] == (start, end) for e in overlapping):
+                counts["wrong type"] += 1
+            elif any(e[0] == kind for e in overlapping):
+                counts["wrong boundary"] += 1
+            elif overlapping:
+                counts["wrong type and boundary"] += 1
+            else:
+                counts["spurious"] += 1
+        counts["missed"] += sum(1 for e in g if not any(q[1] < e[2] and e[1] < q[2] for q in p))
+    return counts

@@ -1,0 +1,56 @@
+import pytest
+import torch
+
+from hclib.charenc import BiLSTMEncoder, CharVocab
+from hclib.tagging import TAGS, Tagger, TaggingDataset, invalid_sequences
+from hclib.train import TrainConfig, Trainer
+
+SENTENCES = [list("我在北京工作"), list("马云去了上海"), list("联合国开会")]
+TAGS_ = [["O", "O", "B-LOC", "I-LOC", "O", "O"], ["B-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"],
+         ["B-ORG", "I-ORG", "I-ORG", "O", "O"]]
+
+
+@pytest.mark.parametrize("sentences, tags, message", [
+    ([list("北京")], [["B-LOC"]], "2 characters but 1 tags"),
+    ([[]], [[]], "sentence 0 is empty"),
+    ([list("北京")], [["B-LOC", "E-LOC"]], "unknown tag 'E-LOC'.*bmes_to_bio"),
+    ([list("北京")], [], "1 sentences but 0 tag lists"),
+    ([list("北" * 200)], [["O"] * 200], "over max_length=128"),
+])
+def test_dataset_rejects_bad_input(sentences, tags, message):
+    with pytest.raises(ValueError, match=message):
+        TaggingDataset(sentences, tags, CharVocab.build(["北京"]))
+
+
+@pytest.mark.parametrize("crf", [True, False])
+def test_tagger_learns_a_tiny_set_and_scores_it(crf):
+    torch.manual_seed(0)
+    vocab = CharVocab.build(SENTENCES)
+    data = TaggingDataset(SENTENCES, TAGS_, vocab)
+    tagger = Tagger(BiLSTMEncoder(len(vocab), 16, 16, dropout=0.0), crf=crf, dropout=0.0)
+    trainer = Trainer(tagger, TrainConfig(epochs=60, batch_size=3, lr=2e-2, progress=False),
+                      metric_fn=tagger.entity_metrics)
+    trainer.fit(data)
+    metrics = trainer.evaluate(data)
+    assert metrics["val_f1"] == 1.0 and metrics["val_char_accuracy"] == 1.0
+    logits, labels, _ = trainer.predict(data)
+    assert tagger.decode(logits, labels != -100) == TAGS_ == tagger.gold(labels)
+
+
+def test_crf_tagger_never_predicts_invalid_bio():
+    torch.manual_seed(0)
+    vocab = CharVocab.build(SENTENCES)
+    tagger = Tagger(BiLSTMEncoder(len(vocab), 8, 8), crf=True)
+    logits = torch.randn(50, 12, len(TAGS)) * 5
+    assert invalid_sequences(tagger.decode(logits, torch.ones(50, 12))) == 0
+    assert invalid_sequences(Tagger(tagger.encoder, crf=False).decode(logits, torch.ones(50, 12))) > 40
+
+
+def test_entity_spans_and_error_kinds():
+    from hclib.tagging import entity_spans, error_kinds
+
+    assert entity_spans(["I-PER", "I-PER", "B-LOC"]) == {("LOC", 2, 3)}
+    gold = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O", "B-ORG"]]
+    pred = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-PER", "O"]]
+    assert error_kinds(gold, pred) == {"correct": 1, "wrong type": 0, "wrong boundary": 1,
+                                       "wrong type and boundary": 0, "spurious": 1, "missed": 1}
