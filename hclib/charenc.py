@@ -122,6 +122,10 @@ class CharTransformer(nn.Module):
         self.layers = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
         self.dropout = nn.Dropout(dropout)
+        for table in (self.embedding, self.position):  # small initial embeddings, as BERT (std 0.02)
+            nn.init.normal_(table.weight, std=0.02)
+        with torch.no_grad():
+            self.embedding.weight[PAD].zero_()
         self.dim, self.max_length = dim, max_length
         self.config = {"vocab_size": vocab_size, "dim": dim, "layers": layers, "heads": heads,
                        "max_length": max_length, "dropout": dropout}

@@ -3,6 +3,7 @@
 - :func:`tfidf_classifier`: no encoder at all; word and bigram counts and logistic regression.
 - :func:`probe`: the frozen encoder's sentence embeddings and logistic regression.
 - :func:`freeze_lower_layers`: train only the top layers and the task head (partial fine-tuning).
+- :func:`keep_lower_layers`: a truncated encoder, for when a full one is too slow.
 - :func:`add_lora`: low-rank adapters in the attention (parameter-efficient fine-tuning, via ``peft``).
 - full fine-tuning: the model as loaded; every parameter trains.
 
@@ -55,6 +56,19 @@ def freeze_lower_layers(model: torch.nn.Module, train_top_layers: int = 2) -> to
     for module in filter(None, head):
         for p in module.parameters():
             p.requires_grad = True
+    return model
+
+
+def keep_lower_layers(model: torch.nn.Module, layers: int) -> torch.nn.Module:
+    """Cut the encoder to its lowest ``layers`` Transformer layers (a cheaper, smaller encoder).
+
+    The embeddings, the kept layers and the task head keep their weights; the layers above are dropped.
+    """
+    base, stack = _encoder_layers(model)
+    if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= len(stack):
+        raise ValueError(f"layers must be an integer from 1 to {len(stack)}, got {layers!r}")
+    base.encoder.layer = torch.nn.ModuleList(list(stack)[:layers])
+    model.config.num_hidden_layers = layers
     return model
 
 

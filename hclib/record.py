@@ -6,8 +6,12 @@ measurements: change them with ``price_per_hour`` to match your provider.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 # US dollars per device-hour (on-demand cloud prices, late 2026, rounded):
 # a 2-vCPU general-purpose VM, and one H100-class GPU with its host share.
@@ -94,3 +98,28 @@ class RunRecord:
             raise
         except (json.JSONDecodeError, TypeError) as e:
             raise ValueError(f"{path} is not a run record saved by RunRecord.save ({e})") from e
+
+
+def measure(fn: Callable[[], T], samples: int, repeats: int = 1) -> tuple[T, RunRecord]:
+    """Run ``fn()`` ``repeats`` times on the CPU; return its last result and a record of the fastest run.
+
+    For work outside the trainer (fitting a scikit-learn model, embedding texts): the record holds the
+    wall time, the peak host memory while ``fn`` ran, and the cost at the CPU price.
+
+    >>> result, record = measure(lambda: sum(range(1000)), samples=1000)
+    >>> result, record.samples, record.wall_seconds > 0
+    (499500, 1000, True)
+    """
+    from hclib.machine import HostMemoryPeak, device_description
+
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    best, peak = float("inf"), 0.0
+    for _ in range(repeats):
+        with HostMemoryPeak() as memory:
+            start = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - start)
+        peak = max(peak, memory.peak_mb)
+    return result, RunRecord(device=device_description("cpu"), device_type="cpu", wall_seconds=best,
+                             samples=samples, peak_host_mb=round(peak))

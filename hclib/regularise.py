@@ -8,6 +8,7 @@ Weight decay, dropout and early stopping are settings (``TrainConfig.weight_deca
   which work offline. (Back-translation needs a translation model, which this book does not have.)
 - :class:`FGM`: the fast gradient method on the word embeddings (Miyato, Dai and Goodfellow, 2017),
   as a trainer callback.
+- :class:`SnapshotEnsemble`: predictions kept at every evaluation, for a checkpoint ensemble.
 
 >>> random_deletion("the tea was very good", p=0.0)
 'the tea was very good'
@@ -90,3 +91,26 @@ class FGM(Callback):
         trainer.accelerator.backward(loss)  # adds the adversarial gradients to the clean ones
         with torch.no_grad():
             weight.copy_(backup)
+
+
+class SnapshotEnsemble(Callback):
+    """Keep the model's class probabilities on ``data`` at every evaluation of a run.
+
+    Averaging the last few snapshots is a *checkpoint ensemble*: an ensemble from one training run, bought
+    with a few extra predictions instead of extra runs.
+    """
+
+    def __init__(self, data):
+        self.data, self.snapshots = data, []
+
+    def on_evaluate(self, trainer, metrics: dict) -> None:
+        logits, _, _ = trainer.predict(self.data)
+        self.snapshots.append(logits.softmax(-1))
+
+    def average(self, last: int | None = None) -> torch.Tensor:
+        """Mean probabilities of the ``last`` snapshots (all of them when None)."""
+        if not self.snapshots:
+            raise ValueError("no snapshots yet: pass evaluation data to fit() so that the run evaluates")
+        if last is not None and not 1 <= last <= len(self.snapshots):
+            raise ValueError(f"last must be from 1 to {len(self.snapshots)} (the snapshots taken), got {last!r}")
+        return torch.stack(self.snapshots[-(last or len(self.snapshots)):]).mean(0)

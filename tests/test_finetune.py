@@ -54,3 +54,14 @@ def test_tfidf_and_probe_learn():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_keep_lower_layers_cuts_the_encoder():
+    from hclib.finetune import keep_lower_layers
+
+    model = keep_lower_layers(load_encoder(), layers=3)
+    assert len(model.bert.encoder.layer) == 3 and model.config.num_hidden_layers == 3
+    out = model(input_ids=torch.tensor([[101, 2204, 102]]))
+    assert out.logits.shape == (1, 2)
+    with pytest.raises(ValueError, match="from 1 to 3"):
+        keep_lower_layers(model, layers=4)

@@ -80,3 +80,22 @@ def test_fgm_step_adds_gradients_and_puts_embeddings_back():
     FGM(epsilon=0.5).on_backward(trainer, batch)
     assert torch.equal(model.word_embeddings.weight.detach(), before)
     assert not torch.equal(model.word_embeddings.weight.grad, clean_grad)
+
+
+def test_snapshot_ensemble_keeps_one_snapshot_per_evaluation():
+    from torch.utils.data import TensorDataset
+
+    from hclib.regularise import SnapshotEnsemble
+
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(32, 4), torch.randint(0, 2, (32,)))
+    snapshots = SnapshotEnsemble(data)
+    with pytest.raises(ValueError, match="no snapshots"):
+        snapshots.average()
+    Trainer(torch.nn.Linear(4, 2), TrainConfig(epochs=3, batch_size=8, progress=False),
+            callbacks=[snapshots]).fit(data, data)
+    assert len(snapshots.snapshots) == 3
+    mean = snapshots.average(last=2)
+    assert mean.shape == (32, 2) and torch.allclose(mean, (snapshots.snapshots[1] + snapshots.snapshots[2]) / 2)
+    with pytest.raises(ValueError, match="from 1 to 3"):
+        snapshots.average(last=4)
