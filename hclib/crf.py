@@ -22,8 +22,17 @@ import torch
 from torch import nn
 
 
+def bio_allows(previous: str, tag: str) -> bool:
+    """May ``tag`` follow ``previous`` in BIO? ``I-X`` only after ``B-X`` or ``I-X``; a sentence starts after ``O``.
+
+    >>> bio_allows("B-PER", "I-PER"), bio_allows("B-PER", "I-ORG"), bio_allows("O", "B-LOC")
+    (True, False, True)
+    """
+    return not tag.startswith("I-") or previous in ("B-" + tag[2:], tag)
+
+
 def allowed_transitions(tags: Sequence[str]) -> torch.Tensor:
-    """A (K, K) boolean matrix: may tag j follow tag i in BIO? (``I-X`` only after ``B-X`` or ``I-X``.)
+    """A (K, K) boolean matrix: may tag j follow tag i in BIO (:func:`bio_allows`)?
 
     >>> allowed_transitions(["O", "B-PER", "I-PER", "B-ORG", "I-ORG"])[1, 4].item()
     False
@@ -31,17 +40,12 @@ def allowed_transitions(tags: Sequence[str]) -> torch.Tensor:
     for tag in tags:
         if tag != "O" and (tag[:2] not in ("B-", "I-") or len(tag) < 3):
             raise ValueError(f"unknown tag {tag!r}: expected 'O', 'B-TYPE' or 'I-TYPE'")
-    ok = torch.ones(len(tags), len(tags), dtype=torch.bool)
-    for j, tag in enumerate(tags):
-        if tag.startswith("I-"):
-            for i, prev in enumerate(tags):
-                ok[i, j] = prev in ("B-" + tag[2:], tag)
-    return ok
+    return torch.tensor([[bio_allows(prev, tag) for tag in tags] for prev in tags])
 
 
 def allowed_starts(tags: Sequence[str]) -> torch.Tensor:
     """Which tags may begin a sentence in BIO (every tag but ``I-X``)."""
-    return torch.tensor([not t.startswith("I-") for t in tags])
+    return torch.tensor([bio_allows("O", t) for t in tags])
 
 
 class CRF(nn.Module):

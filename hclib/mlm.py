@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_model, save_model
 from torch import nn
+from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset
 
 from hclib.charenc import MASK, PAD, SPECIALS, CharTransformer, CharVocab
@@ -77,9 +78,7 @@ class MaskedTextDataset(Dataset):
         return [len(x) for x in self.items]
 
     def collate(self, items: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        ids = torch.full((len(items), max(len(x) for x in items)), PAD)
-        for row, x in enumerate(items):
-            ids[row, :len(x)] = x
+        ids = pad_sequence(items, batch_first=True, padding_value=PAD)
         masked, labels = mask_tokens(ids, self.vocab_size, self.p, self.generator)
         return {"input_ids": masked, "attention_mask": ids != PAD, "labels": labels}
 

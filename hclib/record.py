@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from hclib.machine import HostMemoryPeak, device_description
+
 T = TypeVar("T")
 
 # US dollars per device-hour (on-demand cloud prices, late 2026, rounded):
@@ -110,8 +112,6 @@ def measure(fn: Callable[[], T], samples: int, repeats: int = 1) -> tuple[T, Run
     >>> result, record.samples, record.wall_seconds > 0
     (499500, 1000, True)
     """
-    from hclib.machine import HostMemoryPeak, device_description
-
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
     best, peak = float("inf"), 0.0

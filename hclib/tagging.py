@@ -20,10 +20,11 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset
 
 from hclib.charenc import PAD, CharVocab
-from hclib.crf import CRF
+from hclib.crf import CRF, bio_allows
 from hclib.metrics import entity_scores
 
 TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
@@ -65,11 +66,8 @@ class TaggingDataset(Dataset):
     @staticmethod
     def collate(items: list[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
         """Pad a batch to its longest sentence; padded labels are -100."""
-        width = max(len(ids) for ids, _ in items)
-        ids = torch.full((len(items), width), PAD)
-        labels = torch.full((len(items), width), -100)
-        for row, (x, y) in enumerate(items):
-            ids[row, :len(x)], labels[row, :len(y)] = x, y
+        ids = pad_sequence([x for x, _ in items], batch_first=True, padding_value=PAD)
+        labels = pad_sequence([y for _, y in items], batch_first=True, padding_value=-100)
         return {"input_ids": ids, "attention_mask": ids != PAD, "labels": labels}
 
 
@@ -90,7 +88,7 @@ class Tagger(nn.Module):
         out = {"logits": logits}
         if labels is not None:
             if self.crf is not None:
-                out["loss"] = self.crf.nll(logits, labels.clamp(min=0), mask)
+                out["loss"] = self.crf.nll(logits, labels, mask)  # padding (-100) is masked out
             else:
                 out["loss"] = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100)
         return out
@@ -120,20 +118,12 @@ class Tagger(nn.Module):
 
 
 def invalid_sequences(tag_paths: Sequence[Sequence[str]]) -> int:
-    """How many tag sequences break BIO (an ``I-X`` not preceded by ``B-X`` or ``I-X``).
+    """How many tag sequences break BIO somewhere (:func:`hclib.crf.bio_allows`).
 
     >>> invalid_sequences([["B-PER", "I-PER"], ["O", "I-LOC"], ["B-PER", "I-ORG"]])
     2
     """
-    bad = 0
-    for path in tag_paths:
-        previous = "O"
-        for tag in path:
-            if tag.startswith("I-") and previous not in ("B-" + tag[2:], tag):
-                bad += 1
-                break
-            previous = tag
-    return bad
+    return sum(any(not bio_allows(prev, tag) for prev, tag in zip(["O", *path], path)) for path in tag_paths)
 
 
 def entity_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
