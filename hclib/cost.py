@@ -31,6 +31,9 @@ ureg.define("item = [work]")  # one unit of work: a record, a label, a training 
 ureg.define("USD = [currency]")
 Quantity = ureg.Quantity
 WORKER = {"human": ureg.person, "machine": ureg.device}
+# A stated assumption, not a measurement: the US median hourly wage of data scientists, May 2023
+# (US Bureau of Labor Statistics, Occupational Employment and Wage Statistics, 2024), rounded.
+DATA_SCIENTIST_USD_PER_HOUR = 52.0
 
 
 def _check(name: str, value, dimension: str, example: str) -> None:

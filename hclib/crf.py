@@ -119,13 +119,12 @@ class CRF(nn.Module):
             nxt = best + emissions[:, t]
             backpointers.append(torch.where(mask[:, t:t + 1], idx, torch.arange(len(self.tags)).expand_as(idx)))
             score = torch.where(mask[:, t:t + 1], nxt, score)
-        score = score + self.end
+        last = (score + self.end).argmax(-1).tolist()
+        pointers = torch.stack(backpointers, 1).tolist() if backpointers else []  # (B, T - 1, K), as lists: fast
         paths = []
-        for b in range(emissions.shape[0]):
-            tag = int(score[b].argmax())
-            path = [tag]
-            for pointers in reversed(backpointers):
-                tag = int(pointers[b, tag])
-                path.append(tag)
-            paths.append(path[::-1][: int(mask[b].sum())])
+        for b, length in enumerate(mask.sum(1).tolist()):
+            path = [last[b]]
+            for t in range(length - 1, 0, -1):  # padding keeps the score, so start from the last real character
+                path.append(pointers[b][t - 1][path[-1]])
+            paths.append(path[::-1])
         return paths

@@ -143,6 +143,20 @@ def entity_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
     return spans
 
 
+def span_f1(gold: Sequence[set], pred: Sequence[set]) -> float:
+    """Micro F1 of exact entity matches, from each sentence's :func:`entity_spans`: strict entity F1 (as
+    seqeval's) without re-reading the tags, fast enough to bootstrap over thousands of sentences.
+
+    >>> span_f1([{("PER", 0, 2)}, {("LOC", 3, 4)}], [{("PER", 0, 2)}, set()])
+    0.6666666666666666
+    """
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted; pass one span set each")
+    found = sum(len(set(g) & set(p)) for g, p in zip(gold, pred))
+    total = sum(map(len, gold)) + sum(map(len, pred))
+    return 2 * found / total if total else 0.0
+
+
 ERROR_KINDS = ("correct", "wrong type", "wrong boundary", "wrong type and boundary", "spurious", "missed")
 
 

@@ -54,3 +54,16 @@ def test_entity_spans_and_error_kinds():
     pred = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-PER", "O"]]
     assert error_kinds(gold, pred) == {"correct": 1, "wrong type": 0, "wrong boundary": 1,
                                        "wrong type and boundary": 0, "spurious": 1, "missed": 1}
+
+
+def test_span_f1_matches_seqeval_and_checks_lengths():
+    from hclib.metrics import entity_scores
+    from hclib.tagging import entity_spans, span_f1
+
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "I-ORG", "O"], ["O", "O"]]
+    pred = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "O", "O"], ["B-LOC", "O"]]
+    spans = lambda tags: [entity_spans(t) for t in tags]  # noqa: E731
+    assert span_f1(spans(gold), spans(pred)) == pytest.approx(entity_scores(gold, pred)["f1"])
+    assert span_f1([set()], [set()]) == 0.0
+    with pytest.raises(ValueError, match="3 gold sentences but 2 predicted"):
+        span_f1(spans(gold), spans(pred)[:2])
