@@ -4,6 +4,7 @@
 - :func:`probe`: the frozen encoder's sentence embeddings and logistic regression.
 - :func:`freeze_lower_layers`: train only the top layers and the task head (partial fine-tuning).
 - :func:`keep_lower_layers`: a truncated encoder, for when a full one is too slow.
+- :func:`reinit_pooler`: fresh weights for the pooler, which steadies fine-tuning on few labels.
 - :func:`add_lora`: low-rank adapters in the attention (parameter-efficient fine-tuning, via ``peft``).
 - full fine-tuning: the model as loaded; every parameter trains.
 
@@ -72,26 +73,49 @@ def keep_lower_layers(model: torch.nn.Module, layers: int) -> torch.nn.Module:
     return model
 
 
+def reinit_pooler(model: torch.nn.Module, seed: int | None = None) -> torch.nn.Module:
+    """Give the pooler (the dense layer on ``[CLS]`` that feeds the classifier) fresh random weights.
+
+    A sentence encoder such as all-MiniLM was trained through mean pooling, so its ``[CLS]`` pooler is a leftover;
+    re-initialising it, as Zhang et al. (2021) do for few-sample BERT fine-tuning, keeps short runs on a few
+    hundred labels from getting stuck at the majority class. ``seed`` makes the new weights reproducible.
+    """
+    base, _ = _encoder_layers(model)
+    pooler = getattr(base, "pooler", None)
+    if pooler is None:
+        raise ValueError(f"{type(model).__name__} has no pooler to re-initialise; load the encoder with a "
+                         "classification head (hclib.models.load_encoder('classification'))")
+    if seed is not None:
+        torch.manual_seed(seed)
+    for module in pooler.modules():
+        if isinstance(module, torch.nn.Linear):
+            torch.nn.init.normal_(module.weight, std=model.config.initializer_range)
+            torch.nn.init.zeros_(module.bias)
+    return model
+
+
 def add_lora(model: torch.nn.Module, r: int = 8, alpha: int = 16, dropout: float = 0.1,
-             targets: Sequence[str] = ("query", "value")):
+             targets: Sequence[str] = ("query", "value"), train_also: Sequence[str] = ()):
     """Wrap ``model`` with LoRA adapters of rank ``r`` on the named attention projections.
 
-    Only the adapters and the classification head train; the returned model has the same
-    ``forward`` as the original.
+    Only the adapters and the classification head train, plus the modules named in ``train_also`` (for
+    example ``("pooler",)`` after :func:`reinit_pooler`); the returned model has the same ``forward`` as the
+    original.
     """
     if isinstance(r, bool) or not isinstance(r, int) or r < 1:
         raise ValueError(f"LoRA rank r must be a positive integer, got {r!r}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
-    missing = [t for t in targets if t not in names]
+    missing = [t for t in (*targets, *train_also) if t not in names]
     if missing:
         raise ValueError(f"no modules named {missing} in the model; attention projections here are named "
                          f"{sorted(n for n in names if n in ('query', 'key', 'value', 'dense'))}")
     from peft import LoraConfig, TaskType, get_peft_model
 
     task = TaskType.TOKEN_CLS if "TokenClassification" in type(model).__name__ else TaskType.SEQ_CLS
-    config = LoraConfig(task_type=task, r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets))
+    config = LoraConfig(task_type=task, r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets),
+                        modules_to_save=list(train_also) or None)
     with warnings.catch_warnings():  # a deprecation notice between peft and transformers 5, not ours
         warnings.simplefilter("ignore", FutureWarning)
         return get_peft_model(model, config)

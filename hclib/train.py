@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration
 from safetensors.torch import load_model, save_model
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
 from hclib.machine import HostMemoryPeak, device_description, peak_device_memory_mb, resolve_device
 from hclib.progress import progress_bar
@@ -176,10 +176,11 @@ class Trainer:
         self.should_stop = False
 
     # ----- data ---------------------------------------------------------------------------------
-    def _loader(self, data, train: bool) -> DataLoader:
+    def _loader(self, data, train: bool, order: list[int] | None = None) -> DataLoader:
         data = _as_dataset(data)
         cfg = self.config
         collate = getattr(data, "collate", None)
+        data = Subset(data, order) if order is not None else data
         # the loader's own generator: creating an iterator must not draw from the global RNG
         generator = torch.Generator().manual_seed(cfg.seed)
         if train:
@@ -195,8 +196,16 @@ class Trainer:
     # ----- evaluation ---------------------------------------------------------------------------
     @torch.no_grad()
     def predict(self, data) -> tuple[torch.Tensor, torch.Tensor, float]:
-        """Return ``(logits, labels, mean loss)`` over ``data``, in its order."""
-        loader = data if isinstance(data, DataLoader) else self._loader(data, train=False)
+        """Return ``(logits, labels, mean loss)`` over ``data``, in its order.
+
+        With ``group_by_length``, texts are predicted shortest first (less padding, the same results) and the
+        outputs put back in the data's order.
+        """
+        order = None
+        if not isinstance(data, DataLoader) and self.config.group_by_length and hasattr(data, "lengths"):
+            lengths = data.lengths()
+            order = sorted(range(len(lengths)), key=lengths.__getitem__)
+        loader = data if isinstance(data, DataLoader) else self._loader(data, train=False, order=order)
         self.model.eval()
         logits, labels, losses, counts = [], [], [], []
         for batch in loader:
@@ -208,7 +217,12 @@ class Trainer:
             logits.append(self.accelerator.gather_for_metrics(pad(out.detach().float(), dim=1)).cpu())
             labels.append(self.accelerator.gather_for_metrics(pad(y, dim=1, pad_index=-100)).cpu())
         self.model.train()
-        return _concat(logits, 0.0), _concat(labels, -100), (sum(losses) / sum(counts)).item()
+        logits, labels = _concat(logits, 0.0), _concat(labels, -100)
+        if order is not None:
+            back = torch.empty(len(order), dtype=torch.long)
+            back[torch.tensor(order)] = torch.arange(len(order))
+            logits, labels = logits[back], labels[back]
+        return logits, labels, (sum(losses) / sum(counts)).item()
 
     def evaluate(self, data, prefix: str = "val") -> dict[str, float]:
         """Mean loss and metrics over ``data``, named ``{prefix}_loss``, ``{prefix}_accuracy``, ..."""

@@ -33,6 +33,13 @@ def test_lora_trains_adapters_and_head_and_still_runs():
     assert torch.isfinite(out.loss)
 
 
+def test_lora_can_train_the_pooler_too():
+    model = add_lora(load_encoder(), r=4, train_also=("pooler",))
+    assert any("pooler" in n for n in trainable_names(model))
+    with pytest.raises(ValueError, match="no modules named \\['poolr'\\]"):
+        add_lora(load_encoder(), train_also=("poolr",))
+
+
 def test_tfidf_and_probe_learn():
     texts = ["great tea, loved it", "awful, stale and bitter", "lovely flavour", "bitter and stale"] * 5
     labels = [1, 0, 1, 0] * 5
@@ -65,3 +72,16 @@ def test_keep_lower_layers_cuts_the_encoder():
     assert out.logits.shape == (1, 2)
     with pytest.raises(ValueError, match="from 1 to 3"):
         keep_lower_layers(model, layers=4)
+
+
+def test_reinit_pooler_gives_fresh_reproducible_weights():
+    from hclib.finetune import reinit_pooler
+
+    model = load_encoder()
+    before = model.bert.pooler.dense.weight.detach().clone()
+    a = reinit_pooler(model, seed=0).bert.pooler.dense.weight.detach().clone()
+    b = reinit_pooler(load_encoder(), seed=0).bert.pooler.dense.weight.detach()
+    assert not torch.equal(a, before) and torch.equal(a, b)
+    assert abs(a.std().item() - model.config.initializer_range) < 0.002
+    with pytest.raises(ValueError, match="has no pooler"):
+        reinit_pooler(load_encoder("token"))
