@@ -1,8 +1,9 @@
 """A label store: every human label saved at once, atomically, with the seconds it took.
 
-The file is one JSON document, rewritten in full through a temporary file and an atomic
-rename after every change, so a crash or a closed notebook never leaves it half-written,
-and a new session resumes where the last one stopped.
+The file is one JSON document. Every change takes a lock on the file (``filelock``), re-reads it,
+applies the change and writes it back through a temporary file and an atomic rename, so several
+writers (two notebook tabs, a notebook and a script) keep every label, a crash or a closed notebook
+never leaves the file half-written, and a new session resumes where the last one stopped.
 
 >>> import tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "labels.json")
@@ -14,77 +15,82 @@ and a new session resumes where the last one stopped.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
+
+from filelock import FileLock
+
+from hclib.validate import atomic_write_text, check_list, check_number, check_path, check_strings, read_json
 
 FORMAT = "hclib-labels"
 VERSION = 1
+LOCK_TIMEOUT = 60  # seconds to wait for another writer before giving up
 
 
 class LabelStore:
     """Labels given by people, one record per decision (label or skip), kept in order.
 
-    Open an existing file with ``LabelStore(path)``; create one with ``classes`` given.
+    Open an existing file with ``LabelStore(path)``; create one with ``classes`` given. Queries read the
+    file afresh, so they include what other stores on the same file have saved.
     """
 
     def __init__(self, path: str | Path, classes: Sequence[str] | None = None):
-        self.path = Path(path)
-        if self.path.exists():
-            self._data = self._read()
-            if classes is not None and list(classes) != self._data["classes"]:
-                raise ValueError(f"{self.path} holds labels for classes {self._data['classes']}, not {list(classes)}; "
-                                 "use another file for another task")
-        else:
-            if not classes or len(set(classes)) != len(classes) or len(classes) < 2:
-                raise ValueError("a new label store needs at least two distinct class names, "
-                                 "e.g. LabelStore(path, classes=('negative', 'positive'))")
-            self._data = {"format": FORMAT, "version": VERSION, "classes": list(classes), "records": []}
-            self._write()
-
-    @property
-    def classes(self) -> list[str]:
-        return list(self._data["classes"])
+        self.path = check_path("path", path)
+        if self.path.is_dir():
+            raise ValueError(f"path {str(self.path)!r} is a folder; pass a file name such as labels.json")
+        if classes is not None:
+            classes = check_strings("classes", classes, min_length=2)
+            if len(set(classes)) != len(classes):
+                raise ValueError(f"classes must be distinct names, got {classes}")
+        self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT)
+        self._mine: list[str] = []  # ids of the records this store added, for undo
+        with self._lock:
+            if self.path.exists():
+                data = self._read()
+                if classes is not None and classes != data["classes"]:
+                    raise ValueError(f"{self.path} holds labels for classes {data['classes']}, not {classes}; "
+                                     "use another file for another task")
+            elif classes is None:
+                raise ValueError(f"no label file at {self.path}; a new label store needs at least two distinct "
+                                 "class names, e.g. LabelStore(path, classes=('negative', 'positive'))")
+            else:
+                self._write({"format": FORMAT, "version": VERSION, "classes": classes, "records": []})
+        self.classes = list(data["classes"]) if classes is None else classes
 
     def _read(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ValueError(f"{self.path} is not a label file (invalid JSON: {e}); "
-                             "move it away or choose another path") from e
-        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
-            raise ValueError(f"{self.path} is not an hclib label file (format {FORMAT!r}, version {VERSION}); "
-                             "move it away or choose another path")
+        fix = "move it away or choose another path"
+        data = read_json(self.path, "an hclib label file", fix)
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION \
+                or not isinstance(data.get("records"), list):
+            raise ValueError(f"{self.path} is not an hclib label file (format {FORMAT!r}, version {VERSION}); {fix}")
         return data
 
-    def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self._data, f, ensure_ascii=False, indent=0)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)  # atomic: readers see the old file or the new one, never half
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def _write(self, data: dict) -> None:
+        atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, indent=0))
+
+    def _change(self, edit: Callable[[list[dict]], object]) -> object:
+        """Lock, re-read, apply ``edit`` to the records, write back: no other writer's label is lost."""
+        with self._lock:
+            data = self._read()
+            result = edit(data["records"])
+            self._write(data)
+        return result
 
     def _append(self, item: str, label: str | None, seconds: float) -> None:
         if not isinstance(item, str) or not item:
             raise ValueError(f"item must be a non-empty string id, got {item!r}")
-        if not seconds >= 0:
-            raise ValueError(f"seconds must be a non-negative number, got {seconds!r}")
-        self._data["records"].append({"item": item, "label": label, "seconds": round(float(seconds), 3),
-                                      "time": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-        self._write()
+        seconds = check_number("seconds", seconds, minimum=0)
+        record = {"item": item, "label": label, "seconds": round(seconds, 3),
+                  "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "id": uuid.uuid4().hex}
+        self._change(lambda records: records.append(record))
+        self._mine.append(record["id"])
 
     def add(self, item: str, label: str, seconds: float = 0.0) -> None:
         """Record that ``item`` got ``label`` after ``seconds`` of looking at it."""
-        if label not in self._data["classes"]:
-            raise ValueError(f"unknown label {label!r}; the classes are {self._data['classes']}")
+        if label not in self.classes:
+            raise ValueError(f"unknown label {label!r}; the classes are {self.classes}")
         self._append(item, label, seconds)
 
     def skip(self, item: str, seconds: float = 0.0) -> None:
@@ -92,31 +98,38 @@ class LabelStore:
         self._append(item, None, seconds)
 
     def undo(self) -> dict | None:
-        """Remove and return the last decision (``None`` when there is none)."""
-        if not self._data["records"]:
-            return None
-        last = self._data["records"].pop()
-        self._write()
-        return last
+        """Remove and return this store's last decision (in a resumed session: the file's last one).
+
+        ``None`` when there is nothing to undo.
+        """
+        def remove(records: list[dict]) -> dict | None:
+            ids = [r.get("id") for r in records]
+            while self._mine and self._mine[-1] not in ids:  # already removed elsewhere
+                self._mine.pop()
+            if self._mine:
+                return records.pop(ids.index(self._mine.pop()))
+            return records.pop() if records else None
+
+        return self._change(remove)
 
     def records(self) -> list[dict]:
         """Every decision in order: item, label (``None`` for a skip), seconds, time."""
-        return [dict(r) for r in self._data["records"]]
+        return [{k: v for k, v in r.items() if k != "id"} for r in self._read()["records"]]
 
     def labels(self) -> dict[str, str]:
         """The latest label of every labelled item."""
-        return {r["item"]: r["label"] for r in self._data["records"] if r["label"] is not None}
+        return {r["item"]: r["label"] for r in self.records() if r["label"] is not None}
 
     def seen(self) -> set[str]:
         """Items labelled or skipped."""
-        return {r["item"] for r in self._data["records"]}
+        return {r["item"] for r in self.records()}
 
     def next_item(self, order: Iterable[str]) -> str | None:
         """The first item of ``order`` not yet seen: where a resumed session continues."""
         seen = self.seen()
-        return next((item for item in order if item not in seen), None)
+        return next((item for item in check_list("order", order) if item not in seen), None)
 
     def seconds_per_label(self) -> float | None:
         """Mean seconds a labelled item took (skips excluded); ``None`` before the first label."""
-        times = [r["seconds"] for r in self._data["records"] if r["label"] is not None]
+        times = [r["seconds"] for r in self.records() if r["label"] is not None]
         return sum(times) / len(times) if times else None
