@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from hclib.machine import HostMemoryPeak, device_description
+from hclib.validate import atomic_write_text, check_int, check_number, check_path, read_json
 
 T = TypeVar("T")
 
@@ -47,8 +48,11 @@ class RunRecord:
     best: dict | None = None
 
     def __post_init__(self) -> None:
-        if self.wall_seconds < 0 or self.samples < 0:
-            raise ValueError("wall_seconds and samples must not be negative")
+        self.wall_seconds = check_number("wall_seconds", self.wall_seconds, minimum=0)
+        self.train_seconds = check_number("train_seconds", self.train_seconds, minimum=0, optional=True)
+        self.samples = check_int("samples", self.samples, minimum=0)
+        self.num_processes = check_int("num_processes", self.num_processes, minimum=1)
+        self.price_per_hour = check_number("price_per_hour", self.price_per_hour, minimum=0, optional=True)
         if self.price_per_hour is None:
             self.price_per_hour = PRICE_PER_HOUR.get(self.device_type, PRICE_PER_HOUR["cpu"])
         if self.train_seconds is None:
@@ -85,20 +89,18 @@ class RunRecord:
 
     def save(self, path: str | Path) -> Path:
         """Write the record as JSON."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        path = check_path("path", path)
+        atomic_write_text(path, json.dumps(asdict(self), indent=1))
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> "RunRecord":
         """Read a record written by :meth:`save`."""
+        path = check_path("path", path, must_exist=True)
+        data = read_json(path, "a run record", "pass a file written by RunRecord.save")
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
             return cls(**data)
-        except FileNotFoundError:
-            raise
-        except (json.JSONDecodeError, TypeError) as e:
+        except (TypeError, ValueError) as e:
             raise ValueError(f"{path} is not a run record saved by RunRecord.save ({e})") from e
 
 
@@ -112,8 +114,10 @@ def measure(fn: Callable[[], T], samples: int, repeats: int = 1) -> tuple[T, Run
     >>> result, record.samples, record.wall_seconds > 0
     (499500, 1000, True)
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    if not callable(fn):
+        raise TypeError(f"fn must be a function taking no arguments, e.g. lambda: model.fit(X, y); got {fn!r}")
+    samples = check_int("samples", samples, minimum=0)
+    repeats = check_int("repeats", repeats, minimum=1)
     best, peak = float("inf"), 0.0
     for _ in range(repeats):
         with HostMemoryPeak() as memory:

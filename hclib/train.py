@@ -16,27 +16,27 @@ crashed run resumes from, and a :class:`~hclib.record.RunRecord` of the cost.
 from __future__ import annotations
 
 import copy
-import json
 import math
-import shutil
 import time
 from dataclasses import dataclass
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration
-from safetensors.torch import load_model, save_model
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
+from hclib.checkpoint import has_checkpoint, read_checkpoint, write_checkpoint
 from hclib.machine import HostMemoryPeak, device_description, peak_device_memory_mb, resolve_device
 from hclib.progress import progress_bar
 from hclib.record import RunRecord
 from hclib.sampler import EpochSampler
-from hclib.seed import rng_state, set_rng_state
+from hclib.seed import set_rng_state
+from hclib.validate import check_choice, check_int, check_number, check_path, check_same_length, check_str
 
 
 @dataclass
@@ -66,27 +66,29 @@ class TrainConfig:
     price_per_hour: float | None = None  # US dollars a device-hour; None takes hclib.record.PRICE_PER_HOUR
     progress: bool = True
 
-    def __post_init__(self) -> None:
-        positive = ["epochs", "batch_size", "grad_accum"]
-        optional_positive = ["max_steps", "eval_every", "eval_batch_size", "patience", "save_every"]
-        for name in positive + optional_positive:
-            value = getattr(self, name)
-            if value is None and name in optional_positive:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"TrainConfig.lr must be positive, got {self.lr!r}")
-        if self.weight_decay < 0:
-            raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
-        if not 0 <= self.warmup < 1:
-            raise ValueError(f"TrainConfig.warmup is a share of the steps in [0, 1), got {self.warmup!r}")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"TrainConfig.grad_clip must be positive or None, got {self.grad_clip!r}")
-        choices = {"schedule": ("linear", "cosine", "constant"), "precision": ("auto", "fp32", "bf16", "fp16")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r}; use one of {', '.join(allowed)}")
+    def __post_init__(self) -> None:  # each setting checked once, stored as a plain Python value
+        def set_(name: str, check, *args, **kwargs) -> None:
+            setattr(self, name, check(f"TrainConfig.{name}", getattr(self, name), *args, **kwargs))
+
+        for name in ("epochs", "batch_size", "grad_accum"):
+            set_(name, check_int, minimum=1)
+        for name in ("max_steps", "eval_every", "eval_batch_size", "patience", "save_every"):
+            set_(name, check_int, minimum=1, optional=True)
+        set_("lr", check_number, minimum=0, low_open=True)
+        set_("weight_decay", check_number, minimum=0)
+        set_("warmup", check_number, minimum=0, maximum=1, high_open=True)
+        set_("grad_clip", check_number, minimum=0, low_open=True, optional=True)
+        set_("price_per_hour", check_number, minimum=0, optional=True)
+        set_("seed", check_int, minimum=0, maximum=2**32 - 1)
+        set_("monitor", check_str)
+        set_("schedule", check_choice, ("linear", "cosine", "constant"))
+        set_("precision", check_choice, ("auto", "fp32", "bf16", "fp16"))
+        for name in ("restore_best", "group_by_length", "progress"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"TrainConfig.{name} must be True or False, got {getattr(self, name)!r}")
+            setattr(self, name, bool(getattr(self, name)))
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir = str(check_path("TrainConfig.checkpoint_dir", self.checkpoint_dir))
         resolve_device(self.device)  # raises on an unknown or unavailable device
 
 
@@ -100,13 +102,23 @@ class Callback:
     def on_train_end(self, trainer: "Trainer", record: RunRecord) -> None: ...
 
 
-def _as_dataset(data) -> Dataset:
-    if isinstance(data, tuple) and all(isinstance(t, torch.Tensor) for t in data):
-        return TensorDataset(*data)
-    if not hasattr(data, "__getitem__") or not hasattr(data, "__len__"):
-        raise ValueError(f"training data must be a torch Dataset or a tuple of tensors, got {type(data).__name__}")
+def _as_dataset(data, name: str) -> Dataset:
+    """A torch Dataset, or ``(features, labels)`` as tensors or NumPy arrays (float arrays become float32)."""
+    if isinstance(data, (tuple, list)) and data and all(isinstance(t, (torch.Tensor, np.ndarray)) for t in data):
+        tensors = [torch.from_numpy(t.astype(np.float32) if t.dtype.kind == "f" else t)
+                   if isinstance(t, np.ndarray) else t for t in data]
+        if any(t.dim() == 0 for t in tensors):
+            raise ValueError(f"{name} must hold one row an example; got a 0-d tensor")
+        check_same_length(**{f"{name}[{i}]": t for i, t in enumerate(tensors)})
+        if any(t.is_floating_point() and not torch.isfinite(t).all() for t in tensors):
+            raise ValueError(f"{name} holds NaN or infinite values; drop or fill them first")
+        data = TensorDataset(*tensors)
+    elif hasattr(data, "columns") or isinstance(data, (str, bytes, dict)) or not hasattr(data, "__getitem__") \
+            or not hasattr(data, "__len__"):
+        raise TypeError(f"{name} must be a torch Dataset or a tuple (features, labels) of tensors or NumPy arrays, "
+                        f"got {type(data).__name__}")
     if len(data) == 0:
-        raise ValueError("the data set is empty; pass at least one example")
+        raise ValueError(f"{name} is empty; pass at least one example")
     return data
 
 
@@ -118,10 +130,19 @@ def default_loss(model: torch.nn.Module, batch) -> tuple[torch.Tensor, torch.Ten
     """
     if isinstance(batch, Mapping):
         out = model(**batch)
+        if out.get("loss") is None:
+            raise ValueError("the model returned no loss; each batch needs 'labels'")
         return out["loss"], out["logits"], batch["labels"]
     x, y = batch
     logits = model(x)
-    return F.cross_entropy(logits, y), logits, y
+    if y.is_floating_point() and y.dim() == logits.dim() - 1:
+        raise TypeError(f"labels must be integer class ids, got dtype {y.dtype}; convert them with y.long()")
+    try:
+        return F.cross_entropy(logits, y), logits, y
+    except (IndexError, RuntimeError) as e:
+        raise ValueError(f"labels must be class ids from 0 to {logits.shape[-1] - 1} (or -100 to skip), one per "
+                         f"row of the model's output {tuple(logits.shape)}; got labels of shape {tuple(y.shape)} "
+                         f"from {int(y.min())} to {int(y.max())}") from e
 
 
 def _concat(chunks: list[torch.Tensor], pad: float) -> torch.Tensor:
@@ -135,6 +156,8 @@ def _concat(chunks: list[torch.Tensor], pad: float) -> torch.Tensor:
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     """Share of correct argmax predictions, ignoring labels of -100 (padding)."""
     keep = labels != -100
+    if not keep.any():
+        raise ValueError("no labels to score (all are -100); evaluate on labelled data")
     return {"accuracy": (logits.argmax(-1)[keep] == labels[keep]).float().mean().item()}
 
 
@@ -173,11 +196,12 @@ class Trainer:
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
         self.history: list[dict] = []
         self.best: dict | None = None
-        self.should_stop = False
+        self.should_stop = self._finished = False
+        self._best_weights: dict | None = None
 
     # ----- data ---------------------------------------------------------------------------------
-    def _loader(self, data, train: bool, order: list[int] | None = None) -> DataLoader:
-        data = _as_dataset(data)
+    def _loader(self, data, train: bool, order: list[int] | None = None, name: str = "data") -> DataLoader:
+        data = _as_dataset(data, name)
         cfg = self.config
         collate = getattr(data, "collate", None)
         data = Subset(data, order) if order is not None else data
@@ -226,6 +250,7 @@ class Trainer:
 
     def evaluate(self, data, prefix: str = "val") -> dict[str, float]:
         """Mean loss and metrics over ``data``, named ``{prefix}_loss``, ``{prefix}_accuracy``, ..."""
+        check_str("prefix", prefix)
         logits, labels, loss = self.predict(data)
         metrics = {"loss": loss, **(self.metric_fn(logits, labels) if self.metric_fn else {})}
         return {f"{prefix}_{k}": v for k, v in metrics.items()}
@@ -237,42 +262,28 @@ class Trainer:
 
     def save_checkpoint(self, folder: str | Path) -> None:
         """Write weights (safetensors), optimizer, scheduler, RNG and loop state; atomic per folder."""
-        folder, acc = Path(folder), self.accelerator
-        tmp = folder.with_name(folder.name + ".tmp")
-        if acc.is_main_process:
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            save_model(acc.unwrap_model(self.model), str(tmp / "model.safetensors"))
-            torch.save(self.optimizer.optimizer.state_dict(), tmp / "optimizer.pt")
-            state = {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-                     "history": self.history, "best": self.best, "config": self._fingerprint(),
-                     "scheduler": self.scheduler.state_dict()}
-            (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
-            if self._best_weights is not None:
-                torch.save(self._best_weights, tmp / "best_weights.pt")
-        acc.wait_for_everyone()
-        torch.save(rng_state(), tmp / f"rng_{acc.process_index}.pt")
-        acc.wait_for_everyone()
-        if acc.is_main_process:
-            shutil.rmtree(folder, ignore_errors=True)
-            tmp.rename(folder)
-        acc.wait_for_everyone()
+        state = {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+                 "history": self.history, "best": self.best, "config": self._fingerprint(),
+                 "scheduler": self.scheduler.state_dict()}
+        write_checkpoint(check_path("folder", folder), self.accelerator, self.model, self.optimizer.optimizer, state,
+                         self._best_weights)
 
     def load_checkpoint(self, folder: str | Path) -> None:
-        """Restore everything :meth:`save_checkpoint` wrote (weights-only loading throughout)."""
-        folder = Path(folder)
-        state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
-        if state["config"] != self._fingerprint():
-            raise ValueError(f"the checkpoint in {folder} was made with other settings ({state['config']}); "
-                             f"delete it, or pass another checkpoint_dir, to start afresh")
-        load_model(self.accelerator.unwrap_model(self.model), str(folder / "model.safetensors"))
-        self.optimizer.optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
+        """Restore everything :meth:`save_checkpoint` wrote (weights-only loading throughout).
+
+        Every file is read and checked against this model, optimizer and settings first
+        (:func:`hclib.checkpoint.read_checkpoint`); a checkpoint that does not fit changes nothing.
+        """
+        model = self.accelerator.unwrap_model(self.model)
+        saved = read_checkpoint(check_path("folder", folder), model, self.optimizer.optimizer, self._fingerprint(),
+                                self.accelerator.process_index)
+        state = saved["state"]
+        model.load_state_dict(saved["weights"], strict=False)  # checked: only tied duplicates are absent
+        self.optimizer.optimizer.load_state_dict(saved["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-        self.history, self.best = state["history"], state["best"]
-        if (folder / "best_weights.pt").is_file():
-            self._best_weights = torch.load(folder / "best_weights.pt", weights_only=True)
-        set_rng_state(torch.load(folder / f"rng_{self.accelerator.process_index}.pt", weights_only=True))
+        self.history, self.best, self._best_weights = state["history"], state["best"], saved["best_weights"]
+        set_rng_state(saved["rng"])
 
     # ----- the loop -----------------------------------------------------------------------------
     def _evaluate_all(self, eval_sets: dict, train_loss: float) -> None:
@@ -284,7 +295,8 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_evaluate(self, metrics)
         if self.config.monitor not in metrics:
-            return
+            raise ValueError(f"TrainConfig.monitor={self.config.monitor!r} is not among the evaluation's metrics "
+                             f"{sorted(k for k in metrics if k not in ('step', 'epoch'))}; choose one of them")
         lower_is_better = self.config.monitor.endswith("loss")
         value = metrics[self.config.monitor]
         if self.best is None or (value < self.best["value"] if lower_is_better else value > self.best["value"]):
@@ -299,24 +311,36 @@ class Trainer:
     def fit(self, train_data, eval_data=None) -> RunRecord:
         """Train on ``train_data``; evaluate on ``eval_data`` (a data set, or a dict of named sets).
 
-        Resumes from ``config.checkpoint_dir`` when a checkpoint is there.
+        Resumes from ``config.checkpoint_dir`` when a checkpoint is there. A trainer trains once: after a
+        finished ``fit``, make a new Trainer for another run (an interrupted ``fit`` may be called again).
         """
         cfg, acc = self.config, self.accelerator
+        if self._finished:
+            raise ValueError(f"this Trainer has finished its run ({self.step} steps); to train more, make a new "
+                             "Trainer on the same model with the steps you want (its weights carry over)")
         eval_sets = {} if eval_data is None else (eval_data if isinstance(eval_data, dict) else {"val": eval_data})
         if cfg.batch_size % acc.num_processes:
             raise ValueError(f"batch_size={cfg.batch_size} must divide evenly over {acc.num_processes} processes")
-        loader = self._loader(train_data, train=True)
-        eval_loaders = {name: self._loader(d, train=False) for name, d in eval_sets.items()}
+        for name in eval_sets:
+            check_str("eval_data's names", name)
+        if eval_sets and not any(cfg.monitor.startswith(name + "_") for name in eval_sets):
+            raise ValueError(f"TrainConfig.monitor={cfg.monitor!r} names no evaluation set; the sets are "
+                             f"{list(eval_sets)}, so monitor one of their metrics, e.g. {next(iter(eval_sets))}_loss")
+        if cfg.patience and not eval_sets:
+            raise ValueError("TrainConfig.patience needs evaluation data: pass eval_data to fit, or patience=None")
+        loader = self._loader(train_data, train=True, name="train_data")
+        eval_loaders = {name: self._loader(d, train=False, name=f"eval_data[{name!r}]")
+                        for name, d in eval_sets.items()}
         self._batches_per_epoch = len(loader)
         steps_per_epoch = math.ceil(len(loader) / cfg.grad_accum)
         total = cfg.max_steps or cfg.epochs * steps_per_epoch
         from transformers import get_scheduler
 
         name = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}[cfg.schedule]
-        self.scheduler = get_scheduler(name, self.optimizer.optimizer, int(cfg.warmup * total), total)
-        self._best_weights = None
+        if not hasattr(self, "scheduler"):  # an interrupted fit called again keeps its schedule
+            self.scheduler = get_scheduler(name, self.optimizer.optimizer, int(cfg.warmup * total), total)
         checkpoint = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir else None
-        if checkpoint and (checkpoint / "trainer_state.json").is_file():
+        if checkpoint and has_checkpoint(checkpoint):
             self.load_checkpoint(checkpoint)
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
@@ -386,6 +410,7 @@ class Trainer:
             self.save_checkpoint(checkpoint)
         if cfg.restore_best and self._best_weights is not None:
             self.accelerator.unwrap_model(self.model).load_state_dict(self._best_weights)
+        self._finished = True
         record = self._record(time.perf_counter() - t0, train_seconds, samples, tokens, memory.peak_mb)
         for cb in self.callbacks:
             cb.on_train_end(self, record)

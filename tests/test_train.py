@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import TensorDataset
@@ -184,22 +185,31 @@ def test_gpu_bf16_placement():
     assert record.peak_device_mb > 0 and record.device_type == "cuda"
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(epochs=0), "epochs must be a positive integer"),
-    (dict(batch_size=2.5), "batch_size must be a positive integer"),
-    (dict(grad_accum=0), "grad_accum must be a positive integer"),
-    (dict(max_steps=-1), "max_steps must be a positive integer"),
-    (dict(lr=0), "lr must be positive"),
-    (dict(weight_decay=-0.1), "weight_decay must be >= 0"),
-    (dict(warmup=1.0), "warmup is a share"),
-    (dict(grad_clip=0), "grad_clip must be positive"),
-    (dict(schedule="step"), "schedule='step'"),
-    (dict(precision="fp8"), "precision='fp8'"),
-    (dict(device="tpu"), "unknown device"),
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(epochs=0), ValueError, "TrainConfig.epochs must be an integer >= 1"),
+    (dict(batch_size=2.5), TypeError, "TrainConfig.batch_size must be an integer"),
+    (dict(grad_accum=0), ValueError, "TrainConfig.grad_accum must be an integer >= 1"),
+    (dict(max_steps=-1), ValueError, "TrainConfig.max_steps must be an integer >= 1"),
+    (dict(lr=0), ValueError, "TrainConfig.lr must be a finite number > 0"),
+    (dict(lr=float("nan")), ValueError, "TrainConfig.lr must be a finite number > 0"),
+    (dict(weight_decay=-0.1), ValueError, "TrainConfig.weight_decay must be a finite number >= 0"),
+    (dict(warmup=1.0), ValueError, "TrainConfig.warmup must be a finite number >= 0 and < 1"),
+    (dict(grad_clip=0), ValueError, "TrainConfig.grad_clip must be a finite number > 0"),
+    (dict(price_per_hour=-1.0), ValueError, "TrainConfig.price_per_hour must be a finite number >= 0"),
+    (dict(monitor=""), ValueError, "TrainConfig.monitor must be a non-empty string"),
+    (dict(progress="yes"), TypeError, "TrainConfig.progress must be True or False"),
+    (dict(schedule="step"), ValueError, "schedule='step'"),
+    (dict(precision="fp8"), ValueError, "precision='fp8'"),
+    (dict(device="tpu"), ValueError, "unknown device"),
 ])
-def test_bad_config(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_config(kwargs, error, match):
+    with pytest.raises(error, match=match):
         TrainConfig(**kwargs)
+
+
+def test_config_takes_numpy_numbers():
+    config = TrainConfig(epochs=np.int64(2), lr=np.float32(0.5), checkpoint_dir="~/ckpt")
+    assert type(config.epochs) is int and type(config.lr) is float and "~" not in config.checkpoint_dir
 
 
 def test_bad_training_input():
@@ -208,10 +218,85 @@ def test_bad_training_input():
         model.requires_grad_(False)
         Trainer(model, TrainConfig(progress=False))
     trainer = Trainer(toy_model(), TrainConfig(progress=False))
-    with pytest.raises(ValueError, match="data set is empty"):
+    with pytest.raises(ValueError, match="train_data is empty"):
         trainer.fit(TensorDataset(torch.zeros(0, 8), torch.zeros(0).long()))
-    with pytest.raises(ValueError, match="torch Dataset or a tuple of tensors"):
+    with pytest.raises(ValueError, match="train_data is empty"):
+        trainer.fit((torch.zeros(0, 8), torch.zeros(0).long()))
+    with pytest.raises(ValueError, match=r"train_data\[0\] has 4, train_data\[1\] has 3"):
+        trainer.fit((torch.zeros(4, 8), torch.zeros(3).long()))
+    with pytest.raises(ValueError, match="NaN"):
+        trainer.fit((torch.full((4, 8), float("nan")), torch.zeros(4).long()))
+    with pytest.raises(TypeError, match="train_data must be a torch Dataset or a tuple"):
         trainer.fit(42)
+    with pytest.raises(TypeError, match="labels must be integer class ids"):
+        trainer.fit((torch.zeros(4, 8), torch.zeros(4)))
+    with pytest.raises(ValueError, match="labels must be class ids from 0 to 1"):
+        trainer.fit((torch.zeros(4, 8), torch.full((4,), 5)))
+    assert trainer.step == 0
+
+
+def test_numpy_arrays_train_like_tensors():
+    data = toy_data(64)
+    x, y = data.tensors[0].numpy().astype(np.float64), data.tensors[1].numpy()
+    trainer = Trainer(toy_model(), TrainConfig(epochs=1, batch_size=32, progress=False))
+    assert trainer.fit((x, y)).steps == 2
+
+
+def test_second_fit_is_refused_not_silent():
+    trainer = Trainer(toy_model(), TrainConfig(epochs=1, batch_size=64, progress=False))
+    assert trainer.fit(toy_data()).steps == 4
+    with pytest.raises(ValueError, match="finished its run"):
+        trainer.fit(toy_data())
+
+
+def test_monitor_and_patience_must_be_usable():
+    def fit(eval_data=None, **kwargs):
+        Trainer(toy_model(), TrainConfig(epochs=1, batch_size=64, progress=False, **kwargs)).fit(toy_data(), eval_data)
+
+    with pytest.raises(ValueError, match="names no evaluation set"):
+        fit(toy_data(64), monitor="dev_accuracy")
+    with pytest.raises(ValueError, match="'val_f1' is not among the evaluation's metrics"):
+        fit(toy_data(64), monitor="val_f1")
+    with pytest.raises(ValueError, match="patience needs evaluation data"):
+        fit(patience=2)
+    fit(monitor="val_accuracy")  # without evaluation data, monitor is unused (a chapter relies on this)
+
+
+def test_checkpoint_of_another_model_is_refused_before_loading(tmp_path):
+    folder = str(tmp_path / "c")
+    Trainer(toy_model(), TrainConfig(epochs=1, progress=False, checkpoint_dir=folder)).fit(toy_data())
+    wider = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 2))
+    before = flat_weights(wider)
+    other = Trainer(wider, TrainConfig(epochs=1, progress=False, checkpoint_dir=folder))
+    with pytest.raises(ValueError, match="weights of another model"):
+        other.fit(toy_data())
+    assert torch.equal(flat_weights(wider), before) and other.step == 0  # nothing was loaded
+
+
+@pytest.mark.parametrize("damage,error,match", [
+    (lambda f: (f / "optimizer.pt").unlink(), FileNotFoundError, "incomplete: optimizer.pt missing"),
+    (lambda f: (f / "rng_0.pt").unlink(), FileNotFoundError, "incomplete: rng_0.pt missing"),
+    (lambda f: (f / "trainer_state.json").write_text('{"step": 1'), ValueError, "not readable as a trainer checkpoint"),
+    (lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:100]), ValueError,
+     "model.safetensors cannot be read"),
+    (lambda f: (f / "optimizer.pt").write_bytes(b"junk"), ValueError, "optimizer.pt cannot be read"),
+])
+def test_damaged_checkpoint_is_named(tmp_path, damage, error, match):
+    folder = tmp_path / "c"
+    Trainer(toy_model(), TrainConfig(epochs=1, progress=False, checkpoint_dir=str(folder))).fit(toy_data())
+    damage(folder)
+    model = toy_model(seed=5)
+    before = flat_weights(model)
+    with pytest.raises(error, match=match):
+        Trainer(model, TrainConfig(epochs=1, progress=False, checkpoint_dir=str(folder))).fit(toy_data())
+    assert torch.equal(flat_weights(model), before)
+
+
+def test_checkpoint_dir_with_other_files_is_not_overwritten(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="holds other files"):
+        Trainer(toy_model(), TrainConfig(epochs=1, progress=False, checkpoint_dir=str(tmp_path))).fit(toy_data())
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU message")
@@ -223,5 +308,5 @@ def test_half_precision_on_cpu_is_refused():
 def test_bad_record_file(tmp_path):
     path = tmp_path / "r.json"
     path.write_text("{not json")
-    with pytest.raises(ValueError, match="not a run record"):
+    with pytest.raises(ValueError, match="not readable as a run record"):
         RunRecord.load(path)
