@@ -7,7 +7,7 @@ CHAPTERS ?= $(wildcard chapters/*.ipynb)
 .PHONY: setup book test run lab clean
 
 setup: .venv/.setup-done
-.venv/.setup-done: pyproject.toml requirements.lock scripts/setup.sh scripts/site-assets/package-lock.json
+.venv/.setup-done: pyproject.toml requirements.lock scripts/setup.sh scripts/site-assets/package-lock.json scripts/site-assets/fonts.css
 	bash scripts/setup.sh
 	touch $@
 

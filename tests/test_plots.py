@@ -29,3 +29,18 @@ def test_pareto_front_keeps_undominated():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_style_draws_chinese_with_a_cjk_fallback(recwarn):
+    import matplotlib.pyplot as plt
+
+    from hclib.plots import cjk_families
+
+    use_style()
+    if not cjk_families():
+        pytest.skip("no Chinese font installed (scripts/setup.sh installs fonts-wqy-microhei on Debian)")
+    fig, ax = plt.subplots()
+    ax.set_title("命名实体识别 (NER)")
+    fig.canvas.draw()
+    plt.close(fig)
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]
