@@ -22,6 +22,8 @@ from typing import Iterable
 import torch
 from torch import nn
 
+from hclib.validate import atomic_write_text, check_int, check_list, check_path, read_json
+
 SPECIALS = ("[PAD]", "[UNK]", "[MASK]")
 PAD, UNK, MASK = 0, 1, 2
 
@@ -31,10 +33,10 @@ class CharVocab:
 
     def __init__(self, chars: Iterable[str]):
         self.itos = list(SPECIALS)
-        for ch in chars:
+        for ch in check_list("chars", chars):
             if ch in SPECIALS:
                 continue
-            if len(ch) != 1:
+            if not isinstance(ch, str) or len(ch) != 1:
                 raise ValueError(f"a vocabulary entry must be one character, got {ch!r}")
             self.itos.append(ch)
         if len(set(self.itos)) != len(self.itos):
@@ -44,12 +46,18 @@ class CharVocab:
     @classmethod
     def build(cls, texts: Iterable[Iterable[str]], min_count: int = 1) -> "CharVocab":
         """The characters seen at least ``min_count`` times, most frequent first."""
-        if min_count < 1:
-            raise ValueError(f"min_count must be at least 1, got {min_count!r}")
+        min_count = check_int("min_count", min_count, minimum=1)
+        texts = check_list("texts", texts)
+        bad = next((i for i, t in enumerate(texts) if not isinstance(t, (str, list, tuple))), None)
+        if bad is not None:
+            raise TypeError(f"texts[{bad}] must be a string or a list of characters, got {texts[bad]!r}")
         counts = Counter(ch for text in texts for ch in text)
         if not counts:
-            raise ValueError("no characters to build a vocabulary from; pass non-empty texts")
-        return cls(ch for ch, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= min_count)
+            raise ValueError("texts has no characters to build a vocabulary from; pass non-empty texts")
+        kept = [ch for ch, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= min_count]
+        if not kept:
+            raise ValueError(f"no character occurs min_count={min_count} times; lower min_count")
+        return cls(kept)
 
     def __len__(self) -> int:
         return len(self.itos)
@@ -59,17 +67,26 @@ class CharVocab:
 
     def encode(self, text: Iterable[str]) -> list[int]:
         """Ids of the characters of ``text`` (a string or a list of characters)."""
+        if not isinstance(text, str):
+            text = check_list("text", text)
         return [self.stoi.get(ch, UNK) for ch in text]
 
     def decode(self, ids: Iterable[int]) -> str:
-        return "".join(self.itos[i] for i in ids)
+        """The characters of ``ids`` (NumPy and Python integers alike)."""
+        return "".join(self.itos[check_int("ids", i, 0, len(self.itos) - 1)] for i in check_list("ids", ids))
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.itos[len(SPECIALS):], ensure_ascii=False), encoding="utf-8")
+        """Write the characters (specials excluded) as a JSON list, atomically."""
+        atomic_write_text(check_path("path", path), json.dumps(self.itos[len(SPECIALS):], ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | Path) -> "CharVocab":
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read what :meth:`save` wrote."""
+        path = check_path("path", path, must_exist=True)
+        chars = read_json(path, "a character vocabulary", "pass a file written by CharVocab.save")
+        if not isinstance(chars, list):
+            raise ValueError(f"{path} is not a character vocabulary (a JSON list of characters)")
+        return cls(chars)
 
 
 def flip_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

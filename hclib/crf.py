@@ -21,6 +21,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from hclib.validate import check_strings
+
 
 def bio_allows(previous: str, tag: str) -> bool:
     """May ``tag`` follow ``previous`` in BIO? ``I-X`` only after ``B-X`` or ``I-X``; a sentence starts after ``O``.
@@ -28,6 +30,8 @@ def bio_allows(previous: str, tag: str) -> bool:
     >>> bio_allows("B-PER", "I-PER"), bio_allows("B-PER", "I-ORG"), bio_allows("O", "B-LOC")
     (True, False, True)
     """
+    if not isinstance(previous, str) or not isinstance(tag, str):
+        raise TypeError(f"previous and tag must be tag names (strings), got {previous!r} and {tag!r}")
     return not tag.startswith("I-") or previous in ("B-" + tag[2:], tag)
 
 
@@ -37,7 +41,7 @@ def allowed_transitions(tags: Sequence[str]) -> torch.Tensor:
     >>> allowed_transitions(["O", "B-PER", "I-PER", "B-ORG", "I-ORG"])[1, 4].item()
     False
     """
-    for tag in tags:
+    for tag in check_strings("tags", tags):
         if tag != "O" and (tag[:2] not in ("B-", "I-") or len(tag) < 3):
             raise ValueError(f"unknown tag {tag!r}: expected 'O', 'B-TYPE' or 'I-TYPE'")
     return torch.tensor([[bio_allows(prev, tag) for tag in tags] for prev in tags])
@@ -45,7 +49,7 @@ def allowed_transitions(tags: Sequence[str]) -> torch.Tensor:
 
 def allowed_starts(tags: Sequence[str]) -> torch.Tensor:
     """Which tags may begin a sentence in BIO (every tag but ``I-X``)."""
-    return torch.tensor([bio_allows("O", t) for t in tags])
+    return torch.tensor([bio_allows("O", t) for t in check_strings("tags", tags)])
 
 
 class CRF(nn.Module):
@@ -53,6 +57,7 @@ class CRF(nn.Module):
 
     def __init__(self, tags: Sequence[str], constrained: bool = True):
         super().__init__()
+        tags = check_strings("tags", tags)
         if len(tags) < 2 or len(set(tags)) != len(tags):
             raise ValueError(f"tags must be at least two distinct names, got {list(tags)}")
         self.tags = list(tags)
@@ -69,17 +74,32 @@ class CRF(nn.Module):
         transitions = self.transitions.masked_fill(self.forbidden, float("-inf"))
         return transitions, self.start.masked_fill(self.forbidden_start, float("-inf"))
 
-    def _check(self, emissions: torch.Tensor, mask: torch.Tensor) -> None:
-        if emissions.dim() != 3 or emissions.shape[-1] != len(self.tags):
-            raise ValueError(f"emissions must be (batch, length, {len(self.tags)}), got {tuple(emissions.shape)}")
-        if mask.shape != emissions.shape[:2]:
-            raise ValueError(f"mask must be (batch, length) = {tuple(emissions.shape[:2])}, got {tuple(mask.shape)}")
+    def _check(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Check emissions and mask; return the mask as booleans."""
+        if not torch.is_tensor(emissions) or not emissions.is_floating_point():
+            raise TypeError(f"emissions must be a float tensor, got {type(emissions).__name__}"
+                            f"{' of ' + str(emissions.dtype) if torch.is_tensor(emissions) else ''}")
+        if emissions.dim() != 3 or emissions.shape[-1] != len(self.tags) or 0 in emissions.shape[:2]:
+            raise ValueError(f"emissions must be (batch >= 1, length >= 1, {len(self.tags)}), "
+                             f"got {tuple(emissions.shape)}; a batch needs at least one sentence")
+        if not torch.isfinite(emissions).all():
+            raise ValueError("emissions hold NaN or infinite scores; check the encoder's output")
+        if not torch.is_tensor(mask) or mask.shape != emissions.shape[:2]:
+            raise ValueError(f"mask must be a (batch, length) = {tuple(emissions.shape[:2])} tensor, got "
+                             f"{tuple(mask.shape) if torch.is_tensor(mask) else type(mask).__name__}")
+        mask = mask.bool()
         if not mask[:, 0].all():
             raise ValueError("every sentence needs at least one token, and mask must start with True")
+        if (mask[:, 1:] & ~mask[:, :-1]).any():
+            raise ValueError("mask must be True for each sentence's tokens, then False for padding, with no gaps")
+        return mask
 
     def path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Score s(y) of the given tag paths, one per sentence."""
-        self._check(emissions, mask)
+        """Score s(y) of the given tag paths, one per sentence (minus infinity for a path the constraints forbid)."""
+        mask = self._check(emissions, mask)
+        return self._path_score(emissions, self._check_tags(tags, mask), mask)
+
+    def _path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         transitions, start = self._scores()
         emitted = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (B, T): e[t, y_t]
         moved = transitions[tags[:, :-1], tags[:, 1:]]  # (B, T-1): A[y_t, y_t+1]
@@ -90,7 +110,9 @@ class CRF(nn.Module):
 
     def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """log Z by the forward algorithm, in log space (one value per sentence)."""
-        self._check(emissions, mask)
+        return self._log_partition(emissions, self._check(emissions, mask))
+
+    def _log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         transitions, start = self._scores()
         alpha = start + emissions[:, 0]  # (B, K): log-sum of all paths ending in each tag
         for t in range(1, emissions.shape[1]):
@@ -99,18 +121,36 @@ class CRF(nn.Module):
         return torch.logsumexp(alpha + self.end, dim=1)
 
     def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Mean negative log-likelihood of the gold paths: the training loss."""
+        """Mean negative log-likelihood of the gold paths: the training loss.
+
+        Gold paths that the constraints forbid (``I-ORG`` after ``B-PER``) have probability 0 and an infinite
+        loss, so they are refused, naming the sentence and position.
+        """
+        mask = self._check(emissions, mask)
+        tags = self._check_tags(tags, mask)
+        forbidden = torch.cat([self.forbidden_start[tags[:, :1]], self.forbidden[tags[:, :-1], tags[:, 1:]]], 1) & mask
+        if forbidden.any():
+            b, t = forbidden.nonzero()[0].tolist()
+            before = f"after {self.tags[tags[b, t - 1]]!r}" if t else "at the start"
+            raise ValueError(f"tags: sentence {b}, position {t}: {self.tags[tags[b, t]]!r} {before} breaks BIO, "
+                             "which this CRF forbids (its probability is 0); fix the gold tags "
+                             "(hclib.data.bmes_to_bio converts BMES) or build CRF(tags, constrained=False)")
+        return (self._log_partition(emissions, mask) - self._path_score(emissions, tags, mask)).mean()
+
+    def _check_tags(self, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Check gold tag ids against the mask; return them with padding clamped into range."""
+        if not torch.is_tensor(tags) or tags.is_floating_point() or tags.dtype == torch.bool:
+            raise TypeError(f"tags must be an integer tensor of tag ids, got {getattr(tags, 'dtype', type(tags))}")
         if tags.shape != mask.shape:
             raise ValueError(f"tags must be (batch, length) = {tuple(mask.shape)}, got {tuple(tags.shape)}")
         if ((tags < 0) | (tags >= len(self.tags)))[mask].any():
             raise ValueError(f"tag ids must be in 0..{len(self.tags) - 1} where mask is True")
-        tags = tags.clamp(0, len(self.tags) - 1)  # padding positions are ignored through mask
-        return (self.log_partition(emissions, mask) - self.path_score(emissions, tags, mask)).mean()
+        return tags.long().clamp(0, len(self.tags) - 1)  # padding positions are ignored through mask
 
     @torch.no_grad()
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
         """The best tag path of each sentence (Viterbi), as lists of tag ids of the sentence's length."""
-        self._check(emissions, mask)
+        mask = self._check(emissions, mask)
         transitions, start = self._scores()
         score = start + emissions[:, 0]
         backpointers = []

@@ -31,6 +31,7 @@ from torch.utils.data import Dataset
 
 from hclib.charenc import MASK, PAD, SPECIALS, CharTransformer, CharVocab
 from hclib.train import TrainConfig, Trainer
+from hclib.validate import atomic_write_text, check_int, check_number, check_path, check_str, check_strings, read_json
 
 
 def mask_tokens(input_ids: torch.Tensor, vocab_size: int, p: float = 0.15,
@@ -43,10 +44,20 @@ def mask_tokens(input_ids: torch.Tensor, vocab_size: int, p: float = 0.15,
     >>> bool((labels[chosen] == ids[chosen]).all()), bool((masked[~chosen] == ids[~chosen]).all())
     (True, True)
     """
-    if not 0 < p < 1:
-        raise ValueError(f"the masking share p must be in (0, 1), got {p!r}")
+    p = check_number("p", p, minimum=0, maximum=1, low_open=True, high_open=True)
+    vocab_size = check_int("vocab_size", vocab_size, minimum=len(SPECIALS) + 1)
+    if not torch.is_tensor(input_ids) or input_ids.is_floating_point() or input_ids.dim() != 2:
+        got = f"{input_ids.dtype} of shape {tuple(input_ids.shape)}" if torch.is_tensor(input_ids) else repr(input_ids)
+        raise TypeError(f"input_ids must be a 2-D integer tensor (batch, length), got {got}")
     real = input_ids != PAD
+    if not real.any():
+        raise ValueError("input_ids holds only padding; pass at least one character")
+    if ((input_ids < 0) | (input_ids >= vocab_size)).any():
+        raise ValueError(f"input_ids must be ids from 0 to vocab_size - 1 = {vocab_size - 1}")
     chosen = (torch.rand(input_ids.shape, generator=generator) < p) & real
+    if not chosen.any():  # nothing to predict would make the loss NaN: choose one real character
+        places = real.flatten().nonzero().squeeze(1)
+        chosen.view(-1)[places[torch.randint(len(places), (1,), generator=generator)]] = True
     labels = torch.where(chosen, input_ids, torch.full_like(input_ids, -100))
     roll = torch.rand(input_ids.shape, generator=generator)
     masked = input_ids.clone()
@@ -61,12 +72,15 @@ class MaskedTextDataset(Dataset):
 
     def __init__(self, texts: Sequence[str], vocab: CharVocab, max_length: int = 128, p: float = 0.15,
                  seed: int = 0):
+        texts = check_strings("texts", texts)
+        max_length = check_int("max_length", max_length, minimum=1)
         self.items = [torch.tensor(vocab.encode(t[i:i + max_length]))
                       for t in texts for i in range(0, len(t), max_length) if t[i:i + max_length].strip()]
         if not self.items:
-            raise ValueError("no text to pre-train on; pass non-empty strings")
-        self.vocab_size, self.p = len(vocab), p
-        self.generator = torch.Generator().manual_seed(seed)
+            raise ValueError("texts has no characters to pre-train on; pass non-empty strings")
+        self.vocab_size = len(vocab)
+        self.p = check_number("p", p, minimum=0, maximum=1, low_open=True, high_open=True)
+        self.generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -96,6 +110,9 @@ class MaskedLM(nn.Module):
                 labels: torch.Tensor) -> dict[str, torch.Tensor]:
         hidden = self.encoder(input_ids, attention_mask.bool())
         chosen = labels != -100  # scoring the whole vocabulary only where there is something to predict
+        if not chosen.any():
+            raise ValueError("labels marks no character to predict (all are -100), so the loss is undefined; "
+                             "choose characters with hclib.mlm.mask_tokens")
         logits = self.transform(hidden[chosen]) @ self.encoder.embedding.weight.T + self.bias
         return {"loss": F.cross_entropy(logits, labels[chosen]), "logits": logits, "labels": labels[chosen]}
 
@@ -108,11 +125,11 @@ def mlm_loss(model: MaskedLM, batch: dict) -> tuple[torch.Tensor, torch.Tensor, 
 
 def save_masked_lm(model: MaskedLM, vocab: CharVocab, folder: str | Path) -> str:
     """Save weights (safetensors), vocabulary and encoder sizes to ``folder``; return the weights' SHA-256."""
-    folder = Path(folder)
+    folder = check_path("folder", folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_model(model, str(folder / "mlm.safetensors"))
     vocab.save(folder / "vocab.json")
-    (folder / "config.json").write_text(json.dumps(model.encoder.config, indent=1), encoding="utf-8")
+    atomic_write_text(folder / "config.json", json.dumps(model.encoder.config, indent=1))
     return sha256(folder / "mlm.safetensors")
 
 
@@ -121,22 +138,27 @@ def load_masked_lm(folder: str | Path, expected_sha256: str | None = None) -> tu
 
     The encoder for fine-tuning is the ``.encoder`` of the returned model.
     """
-    folder = Path(folder)
+    folder = check_path("folder", folder)
     weights = folder / "mlm.safetensors"
     if not weights.is_file():
         raise FileNotFoundError(f"no pre-trained model in {folder}; run the pre-training cell to make one")
     if expected_sha256 is not None and sha256(weights) != expected_sha256:
         raise ValueError(f"{weights} has SHA-256 {sha256(weights)}, expected {expected_sha256}: the file changed; "
                          "delete the folder and pre-train again")
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    model = MaskedLM(CharTransformer(**config))
-    load_model(model, str(weights))
-    return model, CharVocab.load(folder / "vocab.json")
+    fix = "delete the folder and pre-train again"
+    config = read_json(folder / "config.json", "the encoder's sizes", fix)
+    vocab = CharVocab.load(folder / "vocab.json")
+    try:
+        model = MaskedLM(CharTransformer(**config))
+        load_model(model, str(weights))
+    except Exception as e:  # a config or weights file that does not describe this model
+        raise ValueError(f"{folder} does not hold a matching config.json and mlm.safetensors ({e}); {fix}") from e
+    return model, vocab
 
 
 def sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(check_path("path", path, must_exist=True).read_bytes()).hexdigest()
 
 
 @torch.no_grad()
@@ -148,6 +170,10 @@ def fill_blanks(model: MaskedLM, vocab: CharVocab, text: str, blank: str = "□"
     >>> len(fill_blanks(model, vocab, "北□欢□", k=3)), len(fill_blanks(model, vocab, "北□", k=3)[0])
     (2, 3)
     """
+    text, blank = check_str("text", text), check_str("blank", blank)
+    k = check_int("k", k, minimum=1, maximum=len(vocab))
+    if len(blank) != 1:
+        raise ValueError(f"blank must be one character, got {blank!r}")
     if blank not in text:
         raise ValueError(f"no blank {blank!r} in {text!r}; mark each character to predict with {blank!r}")
     ids = torch.tensor([[MASK if ch == blank else vocab[ch] for ch in text]])
@@ -165,13 +191,16 @@ def pretrain(texts: Sequence[str], vocab: CharVocab, folder: str | Path, encoder
     checking the weights' SHA-256 against the card: pre-training is paid once, fine-tuning many times.
     The card (``pretraining.json``) records the settings, the checksum, the time and the learning curve.
     """
-    folder = Path(folder)
+    folder, texts = check_path("folder", folder), check_strings("texts", texts)
+    eval_texts = check_strings("eval_texts", eval_texts, min_length=0)
+    if not isinstance(encoder, dict):
+        raise TypeError(f"encoder must be a dict of CharTransformer sizes, e.g. dict(dim=64, layers=2), got {encoder!r}")
     settings = {"encoder": encoder, "train": {k: v for k, v in asdict(config).items() if k != "progress"},
                 "texts": len(texts), "characters": sum(map(len, texts)), "vocab": len(vocab)}
     card_path = folder / "pretraining.json"
     if card_path.is_file():
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        if card["settings"] == settings:
+        card = read_json(card_path, "a pre-training card", "delete the folder and pre-train again")
+        if isinstance(card, dict) and card.get("settings") == settings:
             load_masked_lm(folder, expected_sha256=card["sha256"])  # raises if the weights changed
             return {**card, "reused": True}
     model = MaskedLM(CharTransformer(len(vocab), **encoder))
@@ -181,5 +210,5 @@ def pretrain(texts: Sequence[str], vocab: CharVocab, folder: str | Path, encoder
     card = {"settings": settings, "sha256": save_masked_lm(model, vocab, folder),
             "seconds": record.wall_seconds, "device": record.device, "cost_usd": record.cost,
             "history": record.history, "made": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    card_path.write_text(json.dumps(card, indent=1), encoding="utf-8")
+    atomic_write_text(card_path, json.dumps(card, indent=1))
     return {**card, "reused": False}

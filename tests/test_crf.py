@@ -62,3 +62,21 @@ def test_nll_is_smooth_and_trainable():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_bad_batches_are_refused_not_nan():
+    crf = CRF(TAGS)
+    with pytest.raises(ValueError, match="at least one sentence"):
+        crf.nll(torch.zeros(0, 3, len(TAGS)), torch.zeros(0, 3, dtype=torch.long), torch.ones(0, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"sentence 1, position 2: 'I-ORG' after 'B-PER' breaks BIO"):
+        crf.nll(torch.zeros(2, 3, len(TAGS)), torch.tensor([[0, 0, 0], [0, 1, 4]]), torch.ones(2, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="position 0: 'I-PER' at the start"):
+        crf.nll(torch.zeros(1, 2, len(TAGS)), torch.tensor([[2, 2]]), torch.ones(1, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="NaN"):
+        crf.decode(torch.full((1, 2, len(TAGS)), float("nan")), torch.ones(1, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="no gaps"):
+        crf.decode(torch.zeros(1, 3, len(TAGS)), torch.tensor([[True, False, True]]))
+    with pytest.raises(TypeError, match="tags must be an integer tensor"):
+        crf.nll(torch.zeros(1, 2, len(TAGS)), torch.zeros(1, 2), torch.ones(1, 2, dtype=torch.bool))
+    loss = CRF(TAGS, constrained=False).nll(torch.zeros(1, 2, len(TAGS)), torch.tensor([[2, 2]]), torch.ones(1, 2))
+    assert torch.isfinite(loss)  # unconstrained: any path is allowed, and an integer mask is fine

@@ -17,7 +17,7 @@ def test_masking_follows_the_80_10_10_recipe():
     share_mask = (masked[chosen] == MASK).float().mean()
     share_kept = (masked[chosen] == ids[chosen]).float().mean()
     assert abs(share_mask - 0.8) < 0.02 and abs(share_kept - 0.1) < 0.02
-    with pytest.raises(ValueError, match="masking share"):
+    with pytest.raises(ValueError, match="p must be a finite number > 0 and < 1"):
         mask_tokens(ids, 1000, p=1.5)
 
 
@@ -41,7 +41,7 @@ def test_pretraining_learns_a_repeated_text_and_saves(tmp_path):
         load_masked_lm(tmp_path / "missing")
     with pytest.raises(ValueError, match="no blank"):
         fill_blanks(model, vocab, "北京")
-    with pytest.raises(ValueError, match="no text"):
+    with pytest.raises(ValueError, match="texts has no characters"):
         MaskedTextDataset(["  "], vocab)
 
 
@@ -58,3 +58,29 @@ def test_pretrain_is_paid_once_and_checks_its_weights(tmp_path):
         pretrain(texts, vocab, tmp_path / "m", sizes, config)
     other = pretrain(texts, vocab, tmp_path / "m", {**sizes, "dim": 8}, config)
     assert not other["reused"]
+
+
+def test_a_batch_always_has_something_to_predict():
+    ids = torch.tensor([[5, 6, PAD]])
+    for seed in range(50):  # with p = 0.01 most draws choose nothing; one real character is chosen then
+        masked, labels = mask_tokens(ids, 10, p=0.01, generator=torch.Generator().manual_seed(seed))
+        assert (labels != -100).sum() >= 1 and (labels[:, 2] == -100).all()
+    vocab = CharVocab.build(["北京"])
+    model = MaskedLM(CharTransformer(len(vocab), dim=8, layers=1, heads=2, max_length=4))
+    data = MaskedTextDataset(["北京"] * 4, vocab, max_length=4, p=0.01)
+    assert torch.isfinite(model(**data.collate([data[0]]))["loss"])
+    with pytest.raises(ValueError, match="no character to predict"):
+        model(torch.tensor([[3, 4]]), torch.ones(1, 2, dtype=torch.bool), torch.full((1, 2), -100))
+    with pytest.raises(ValueError, match="only padding"):
+        mask_tokens(torch.zeros(1, 3, dtype=torch.long), 10)
+
+
+def test_a_folder_of_another_model_is_named(tmp_path):
+    vocab = CharVocab.build(["北京"])
+    save_masked_lm(MaskedLM(CharTransformer(len(vocab), dim=8, layers=1, heads=2, max_length=4)), vocab, tmp_path)
+    (tmp_path / "config.json").write_text('{"vocab_size": 5, "dim": 16, "layers": 1, "heads": 2}')
+    with pytest.raises(ValueError, match="does not hold a matching config.json"):
+        load_masked_lm(tmp_path)
+    (tmp_path / "config.json").write_text("{")
+    with pytest.raises(ValueError, match="config.json is not readable"):
+        load_masked_lm(tmp_path)
