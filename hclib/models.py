@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.data import Dataset  # noqa: E402
 
-from hclib.data._files import check_choice  # noqa: E402
+from hclib.validate import check_choice  # noqa: E402
 from hclib.machine import resolve_device  # noqa: E402
 
 TASKS = ("classification", "token", "embedding")

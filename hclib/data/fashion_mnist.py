@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hclib.data._files import check_choice, check_limit
+from hclib.validate import check_choice, check_int
 
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -92,7 +92,7 @@ def load_fashion_mnist(split: str = "train", limit: int | None = None) -> tuple[
     ((10000, 28, 28), torch.uint8, 9)
     """
     check_choice("split", split, ("train", "test"))
-    check_limit(limit)
+    limit = check_int("limit", limit, minimum=1, optional=True)
     prefix = "train" if split == "train" else "t10k"
     images = _parse_idx(_read_checked(_locate(f"{prefix}-images-idx3-ubyte.gz")), 3)
     labels = _parse_idx(_read_checked(_locate(f"{prefix}-labels-idx1-ubyte.gz")), 1)

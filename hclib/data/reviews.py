@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hclib.data._files import check_choice, check_fraction, check_limit, stratified_subset
+from hclib.data._files import stratified_subset
+from hclib.validate import check_choice, check_int, check_number
 
 
 def _raw(split: str) -> pd.DataFrame:
@@ -39,7 +40,7 @@ def load_reviews(split: str = "train", limit: int | None = None, seed: int = 0) 
     (1000, 2)
     """
     check_choice("split", split, ("train", "test"))
-    check_limit(limit)
+    limit = check_int("limit", limit, minimum=1, optional=True)
     df = _raw(split)
     if split == "train":
         test_texts = set(_raw("test")["text"])
@@ -57,7 +58,9 @@ def review_splits(val_fraction: float = 0.1, seed: int = 0, train_limit: int | N
     >>> sorted(parts), len(parts["test"])
     (['test', 'train', 'val'], 1000)
     """
-    check_fraction("val_fraction", val_fraction)
+    val_fraction = check_number("val_fraction", val_fraction, minimum=0, maximum=1, low_open=True, high_open=True)
+    for name, limit in (("train_limit", train_limit), ("val_limit", val_limit), ("test_limit", test_limit)):
+        check_int(name, limit, minimum=1, optional=True)
     from sklearn.model_selection import train_test_split
 
     full = load_reviews("train")
