@@ -7,14 +7,20 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import accuracy_score, classification_report
 
+from hclib.validate import check_array, check_int, check_list, check_number, check_strings
+
 
 def _check_pair(y_true: Sequence, y_pred: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    y_true, y_pred = np.asarray(check_list("y_true", y_true), dtype=object), np.asarray(check_list("y_pred", y_pred),
+                                                                                       dtype=object)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
         raise ValueError(f"y_true and y_pred must be 1-D and of one length, got shapes {y_true.shape} and "
                          f"{y_pred.shape}")
     if len(y_true) == 0:
         raise ValueError("y_true is empty; pass at least one label")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if any(isinstance(v, float) and not np.isfinite(v) for v in y):
+            raise ValueError(f"{name} holds NaN or infinite values; drop those examples first")
     return y_true, y_pred
 
 
@@ -25,6 +31,12 @@ def classification_summary(y_true: Sequence, y_pred: Sequence, names: Sequence[s
     0.6666666666666666
     """
     y_true, y_pred = _check_pair(y_true, y_pred)
+    y_true, y_pred = y_true.tolist(), y_pred.tolist()
+    if names is not None:
+        names = check_strings("names", names)
+        if len(names) != len(set(y_true) | set(y_pred)):
+            raise ValueError(f"names has {len(names)} entries but the labels hold {len(set(y_true) | set(y_pred))} "
+                             "classes; pass one name a class")
     report = classification_report(y_true, y_pred, target_names=names, output_dict=True, zero_division=0)
     return {"accuracy": accuracy_score(y_true, y_pred), "macro_f1": report["macro avg"]["f1-score"],
             "per_class": {k: v for k, v in report.items() if k not in ("accuracy", "macro avg", "weighted avg")}}
@@ -38,13 +50,21 @@ def bootstrap_interval(y_true: Sequence, y_pred: Sequence, metric: Callable = ac
     True
     """
     y_true, y_pred = _check_pair(y_true, y_pred)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
-    if n_resamples < 100:
-        raise ValueError(f"n_resamples must be at least 100 for a usable interval, got {n_resamples!r}")
-    rng = np.random.default_rng(seed)
+    if not callable(metric):
+        raise TypeError(f"metric must be a function metric(y_true, y_pred) -> float, got {metric!r}")
+    level = _check_level(level)
+    n_resamples = check_int("n_resamples", n_resamples, minimum=100)
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    if all(isinstance(v, (int, float, np.number)) for v in y_true.tolist() + y_pred.tolist()):
+        y_true, y_pred = np.asarray(y_true.tolist()), np.asarray(y_pred.tolist())  # numbers as numbers
     idx = rng.integers(0, len(y_true), size=(n_resamples, len(y_true)))
-    scores = np.array([metric(y_true[i], y_pred[i]) for i in idx])
+    try:
+        scores = np.array([metric(y_true[i], y_pred[i]) for i in idx], dtype=float)
+    except ValueError as e:  # e.g. ROC AUC of a resample that holds one class only
+        raise ValueError(f"metric failed on a bootstrap resample of y_true ({e}); with {len(y_true)} examples a "
+                         "resample may lack a class: pass more examples or another metric") from e
+    if not np.isfinite(scores).all():
+        raise ValueError("metric returned NaN or infinity on some resamples; pass more examples or another metric")
     return float(np.quantile(scores, (1 - level) / 2)), float(np.quantile(scores, (1 + level) / 2))
 
 
@@ -54,15 +74,34 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> dict[str, flo
     >>> r = mean_interval([0.84, 0.85, 0.83]); round(r["mean"], 3), round(r["std"], 3)
     (0.84, 0.01)
     """
-    x = np.asarray(values, dtype=float)
-    if x.ndim != 1 or len(x) < 2:
-        raise ValueError(f"need at least two values (runs) for a spread, got {len(np.atleast_1d(x))}")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    x = check_array("values", values, ndim=1, min_rows=0).astype(float)
+    if len(x) < 2:
+        raise ValueError(f"values: need at least two values (runs) for a spread, got {len(x)}")
+    level = _check_level(level)
     mean, std = x.mean(), x.std(ddof=1)
     half = stats.t.ppf((1 + level) / 2, len(x) - 1) * std / np.sqrt(len(x))
     return {"mean": float(mean), "std": float(std), "low": float(mean - half), "high": float(mean + half),
             "n": len(x)}
+
+
+def _check_level(level: float) -> float:
+    return check_number("level (between 0 and 1, e.g. 0.95)", level, minimum=0, maximum=1, low_open=True,
+                        high_open=True)
+
+
+def check_tag_lists(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]]) -> None:
+    """Gold and predicted BIO tags: one tag list a sentence, of one length each, tags ``O``, ``B-X`` or ``I-X``."""
+    true_tags, pred_tags = check_list("true_tags", true_tags), check_list("pred_tags", pred_tags)
+    if len(true_tags) != len(pred_tags):
+        raise ValueError(f"{len(true_tags)} gold sentences but {len(pred_tags)} predicted; pass one tag list each")
+    for i, (t, p) in enumerate(zip(true_tags, pred_tags)):
+        t, p = check_strings(f"true_tags[{i}]", t, min_length=0), check_strings(f"pred_tags[{i}]", p, min_length=0)
+        if len(t) != len(p):
+            raise ValueError(f"sentence {i}: {len(t)} gold tags but {len(p)} predicted; lengths must match")
+        bad = next((tag for tag in t + p if tag != "O" and (tag[:2] not in ("B-", "I-") or len(tag) < 3)), None)
+        if bad is not None:
+            raise ValueError(f"sentence {i}: tag {bad!r} is not BIO ('O', 'B-TYPE' or 'I-TYPE'); convert BMES tags "
+                             "with hclib.data.bmes_to_bio")
 
 
 def entity_scores(true_tags: list[list[str]], pred_tags: list[list[str]]) -> dict:
@@ -74,11 +113,8 @@ def entity_scores(true_tags: list[list[str]], pred_tags: list[list[str]]) -> dic
     from seqeval.metrics import classification_report as seq_report
     from seqeval.scheme import IOB2
 
-    if len(true_tags) != len(pred_tags):
-        raise ValueError(f"{len(true_tags)} gold sentences but {len(pred_tags)} predicted; pass one tag list each")
-    for i, (t, p) in enumerate(zip(true_tags, pred_tags)):
-        if len(t) != len(p):
-            raise ValueError(f"sentence {i}: {len(t)} gold tags but {len(p)} predicted; lengths must match")
+    check_tag_lists(true_tags, pred_tags)
+    true_tags, pred_tags = [list(t) for t in true_tags], [list(p) for p in pred_tags]
     report = seq_report(true_tags, pred_tags, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
     micro = report["micro avg"]
     return {"precision": float(micro["precision"]), "recall": float(micro["recall"]), "f1": float(micro["f1-score"]),
