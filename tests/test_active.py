@@ -39,11 +39,11 @@ def test_noisy_labels_are_found():
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda X, y: learning_curve(X, y, X, y, "greedy", LogisticRegression), "unknown strategy 'greedy'"),
+    (lambda X, y: learning_curve(X, y, X, y, "greedy", LogisticRegression), "strategy=.greedy. is not allowed"),
     (lambda X, y: learning_curve(X, y[:-1], X, y, "random", LogisticRegression), "one label a row"),
     (lambda X, y: learning_curve(X, y, X, y, "random", LogisticRegression, start=50, budget=20), "start <= budget"),
-    (lambda X, y: select("best", np.ones((3, 2)) / 2, X, 1, np.random.default_rng(0)), "unknown strategy"),
-    (lambda X, y: flip_labels(y, 1.5), "share must be between 0 and 1"),
+    (lambda X, y: select("best", np.ones((3, 2)) / 2, X, 1, np.random.default_rng(0)), "strategy=.best. is not allowed"),
+    (lambda X, y: flip_labels(y, 1.5), r"share \(between 0 and 1\) must be"),
 ])
 def test_bad_input(call, match):
     X, y = data(100)
