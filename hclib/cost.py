@@ -21,8 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import pandas as pd
 import pint
+
+from hclib.validate import check_int, check_list, check_number, check_str
 
 ureg = pint.UnitRegistry()
 ureg.define("person = [human]")  # one human worker
@@ -39,8 +43,8 @@ DATA_SCIENTIST_USD_PER_HOUR = 52.0
 def _check(name: str, value, dimension: str, example: str) -> None:
     if not isinstance(value, Quantity) or not value.check(dimension):
         raise ValueError(f"{name} must be a quantity of {dimension}, e.g. {example}; got {value!r}")
-    if value.magnitude < 0:
-        raise ValueError(f"{name} must not be negative, got {value}")
+    if not math.isfinite(value.magnitude) or value.magnitude < 0:
+        raise ValueError(f"{name} must be a finite quantity >= 0, got {value}")
 
 
 @dataclass(frozen=True)
@@ -56,17 +60,19 @@ class Stage:
     coordination: float = 0.0  # Brooks: share of a person's time lost per other team member
 
     def __post_init__(self) -> None:
+        check_str("name", self.name)
         _check("work", self.work, "[work]", "1000 * ureg.item")
         if not (isinstance(self.rate, Quantity) and (self.rate.check("[work] / [human] / [time]")
                                                      or self.rate.check("[work] / [machine] / [time]"))):
             raise ValueError(f"stage {self.name!r}: rate must be work per worker per time, e.g. "
                              f"ureg('12.5 item / person / hour') or ureg('2000 item / device / second'); "
                              f"got {self.rate!r}")
-        if self.rate.magnitude <= 0:
-            raise ValueError(f"stage {self.name!r}: rate must be positive, got {self.rate}")
+        if not math.isfinite(self.rate.magnitude) or self.rate.magnitude <= 0:
+            raise ValueError(f"stage {self.name!r}: rate must be a finite positive quantity, got {self.rate}")
         kind = self.kind
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
-            raise ValueError(f"stage {self.name!r}: workers must be a positive integer, got {self.workers!r}")
+        object.__setattr__(self, "workers", check_int(f"stage {self.name!r}: workers", self.workers, minimum=1))
+        for name in ("serial_fraction", "coordination"):
+            object.__setattr__(self, name, check_number(f"stage {self.name!r}: {name}", getattr(self, name)))
         unit = "person" if kind == "human" else "device"
         if self.price is None:  # free (e.g. your own laptop); frozen, so set it the dataclass way
             object.__setattr__(self, "price", 0 * ureg(f"USD / {unit} / hour"))
@@ -120,6 +126,8 @@ class Stage:
 
         ``work`` defaults to the samples the run processed.
         """
+        if not hasattr(record, "train_seconds") or not hasattr(record, "samples"):
+            raise TypeError(f"record must be a RunRecord (from Trainer.fit or hclib.record.measure), got {record!r}")
         if record.train_seconds is None or record.train_seconds <= 0 or record.samples <= 0:
             raise ValueError("the run record has no training time or samples; pass a record from Trainer.fit")
         rate = record.samples / record.train_seconds / record.num_processes * ureg("item / device / second")
@@ -132,8 +140,10 @@ def project_table(stages: list[Stage]) -> pd.DataFrame:
 
     Person-hours and device-hours stay in separate columns: they are different units.
     """
-    if not stages:
-        raise ValueError("a project needs at least one Stage")
+    stages = check_list("stages", stages, min_length=1)
+    bad = next((s for s in stages if not isinstance(s, Stage)), None)
+    if bad is not None:
+        raise TypeError(f"stages must hold Stage objects, got {bad!r}")
     rows = []
     for s in stages:
         rows.append({"stage": s.name, "kind": s.kind, "workers": s.workers,

@@ -6,6 +6,8 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hclib.validate import check_array, check_list, check_same_length, check_strings
+
 STYLE = {
     "figure.figsize": (6.4, 3.8), "figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True,
     "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10,
@@ -46,8 +48,12 @@ def learning_curves(history: list[dict], metrics: Sequence[str] = ("loss",), ax=
 
     >>> ax = learning_curves([{"epoch": 1, "train_loss": 1.0, "val_loss": 1.2}])
     """
+    history = check_list("history", history)
     if not history:
         raise ValueError("history is empty: train with evaluation data (fit(train, val)) to get curves")
+    if not all(isinstance(h, dict) and "epoch" in h for h in history):
+        raise ValueError("history must be a list of dicts with an 'epoch' key, e.g. record.history from Trainer.fit")
+    metrics = check_strings("metrics", [metrics] if isinstance(metrics, str) else metrics)
     ax = ax or plt.subplots()[1]
     x = [h["epoch"] for h in history]
     for metric in metrics:
@@ -66,6 +72,12 @@ def confusion_matrix(y_true: Sequence, y_pred: Sequence, names: Sequence[str], n
     """A confusion matrix (rows: true class), as shares of each true class by default."""
     from sklearn.metrics import ConfusionMatrixDisplay
 
+    y_true, y_pred = check_list("y_true", y_true, min_length=1), check_list("y_pred", y_pred, min_length=1)
+    check_same_length(y_true=y_true, y_pred=y_pred)
+    names, classes = check_strings("names", names), set(y_true) | set(y_pred)
+    if len(names) != len(classes):
+        raise ValueError(f"names has {len(names)} entries but the labels hold {len(classes)} classes; "
+                         "pass one name a class")
     ax = ax or plt.subplots(figsize=(5.5, 5))[1]
     ConfusionMatrixDisplay.from_predictions(
         y_true, y_pred, display_labels=list(names), normalize="true" if normalize else None,
@@ -80,9 +92,8 @@ def pareto_front(costs: Sequence[float], scores: Sequence[float]) -> np.ndarray:
     >>> pareto_front([1, 2, 3], [0.80, 0.79, 0.85]).tolist()
     [0, 2]
     """
-    costs, scores = np.asarray(costs, float), np.asarray(scores, float)
-    if costs.shape != scores.shape or costs.ndim != 1 or len(costs) == 0:
-        raise ValueError("costs and scores must be non-empty 1-D sequences of one length")
+    costs, scores = check_array("costs", costs, ndim=1).astype(float), check_array("scores", scores, ndim=1)
+    check_same_length(costs=costs, scores=scores)
     order = np.lexsort((-scores, costs))
     front, best = [], -np.inf
     for i in order:
@@ -96,9 +107,13 @@ def pareto_plot(costs: Sequence[float], scores: Sequence[float], labels: Sequenc
                 xlabel: str = "cost", ylabel: str = "accuracy", errors: Sequence[float] | None = None,
                 log_x: bool = True, ax=None):
     """Scatter of score against cost with the Pareto front drawn as a step line."""
-    ax = ax or plt.subplots()[1]
-    costs, scores = np.asarray(costs, float), np.asarray(scores, float)
     front = pareto_front(costs, scores)
+    costs, scores = np.asarray(costs, float), np.asarray(scores, float)
+    labels = check_strings("labels", labels)
+    check_same_length(costs=costs, labels=labels, **({} if errors is None else {"errors": check_list("errors", errors)}))
+    if log_x and (costs <= 0).any():
+        raise ValueError("costs must be positive on a log axis; pass log_x=False or drop zero-cost points")
+    ax = ax or plt.subplots()[1]
     ax.errorbar(costs, scores, yerr=errors, fmt="o", capsize=3)
     ax.step(costs[front], scores[front], where="post", color="C1", label="Pareto front")
     for c, s, text in zip(costs, scores, labels):

@@ -20,20 +20,20 @@ import random
 import torch
 
 from hclib.train import Callback
+from hclib.validate import check_int, check_number, check_str
 
 
-def _check_p(p: float) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ValueError(f"p must be a probability in [0, 1), got {p!r}")
-    return float(p)
+def _check_text(text: str, rng: random.Random | None) -> random.Random:
+    check_str("text", text)
+    if rng is not None and not isinstance(rng, random.Random):
+        raise TypeError(f"rng must be a random.Random (e.g. random.Random(0)) or None, got {rng!r}")
+    return rng or random.Random(0)
 
 
 def random_deletion(text: str, p: float = 0.1, rng: random.Random | None = None) -> str:
     """Drop each word with probability ``p`` (one word always survives)."""
-    _check_p(p)
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("text must be a non-empty string")
-    rng = rng or random.Random(0)
+    p = check_number("p (a probability)", p, minimum=0, maximum=1, high_open=True)
+    rng = _check_text(text, rng)
     words = text.split()
     kept = [w for w in words if rng.random() >= p]
     return " ".join(kept or [rng.choice(words)])
@@ -45,11 +45,8 @@ def random_swap(text: str, n_swaps: int = 1, rng: random.Random | None = None) -
     >>> random_swap("one", n_swaps=3)
     'one'
     """
-    if isinstance(n_swaps, bool) or not isinstance(n_swaps, int) or n_swaps < 0:
-        raise ValueError(f"n_swaps must be a non-negative integer, got {n_swaps!r}")
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("text must be a non-empty string")
-    rng = rng or random.Random(0)
+    n_swaps = check_int("n_swaps", n_swaps, minimum=0)
+    rng = _check_text(text, rng)
     words = text.split()
     for _ in range(n_swaps if len(words) > 1 else 0):
         i, j = rng.sample(range(len(words)), 2)
@@ -66,9 +63,8 @@ class FGM(Callback):
     """
 
     def __init__(self, epsilon: float = 1.0, embedding_name: str = "word_embeddings"):
-        if not epsilon > 0:
-            raise ValueError(f"epsilon must be positive, got {epsilon!r}")
-        self.epsilon, self.embedding_name = epsilon, embedding_name
+        self.epsilon = check_number("epsilon", epsilon, minimum=0, low_open=True)
+        self.embedding_name = check_str("embedding_name", embedding_name)
 
     def _embedding(self, model: torch.nn.Module) -> torch.nn.Parameter:
         found = [p for n, p in model.named_parameters() if self.embedding_name in n and p.requires_grad]
@@ -111,6 +107,5 @@ class SnapshotEnsemble(Callback):
         """Mean probabilities of the ``last`` snapshots (all of them when None)."""
         if not self.snapshots:
             raise ValueError("no snapshots yet: pass evaluation data to fit() so that the run evaluates")
-        if last is not None and not 1 <= last <= len(self.snapshots):
-            raise ValueError(f"last must be from 1 to {len(self.snapshots)} (the snapshots taken), got {last!r}")
+        last = check_int("last (the snapshots to average)", last, minimum=1, maximum=len(self.snapshots), optional=True)
         return torch.stack(self.snapshots[-(last or len(self.snapshots)):]).mean(0)

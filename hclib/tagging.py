@@ -25,7 +25,8 @@ from torch.utils.data import Dataset
 
 from hclib.charenc import PAD, CharVocab
 from hclib.crf import CRF, bio_allows
-from hclib.metrics import entity_scores
+from hclib.metrics import check_tag_lists, entity_scores
+from hclib.validate import check_int, check_list, check_number, check_strings
 
 TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
 
@@ -35,6 +36,12 @@ class TaggingDataset(Dataset):
 
     def __init__(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], vocab: CharVocab,
                  tag_names: Sequence[str] = TAGS, max_length: int = 128):
+        sentences, tags = check_list("sentences", sentences), check_list("tags", tags)
+        tag_names, max_length = check_strings("tag_names", tag_names), check_int("max_length", max_length, minimum=1)
+        if not isinstance(vocab, CharVocab):
+            raise TypeError(f"vocab must be a CharVocab (CharVocab.build(sentences)), got {type(vocab).__name__}")
+        if not sentences:
+            raise ValueError("sentences is empty; pass at least one sentence")
         if len(sentences) != len(tags):
             raise ValueError(f"{len(sentences)} sentences but {len(tags)} tag lists; pass one tag list a sentence")
         index = {t: i for i, t in enumerate(tag_names)}
@@ -76,8 +83,11 @@ class Tagger(nn.Module):
 
     def __init__(self, encoder: nn.Module, tag_names: Sequence[str] = TAGS, crf: bool = True, dropout: float = 0.1):
         super().__init__()
-        self.encoder, self.tag_names = encoder, list(tag_names)
-        self.dropout = nn.Dropout(dropout)
+        if not isinstance(encoder, nn.Module) or not isinstance(getattr(encoder, "dim", None), int):
+            raise TypeError("encoder must be an hclib.charenc encoder (a torch Module with an integer .dim), got "
+                            f"{type(encoder).__name__}")
+        self.encoder, self.tag_names = encoder, check_strings("tag_names", tag_names, min_length=2)
+        self.dropout = nn.Dropout(check_number("dropout", dropout, minimum=0, maximum=1, high_open=True))
         self.emissions = nn.Linear(encoder.dim, len(tag_names))
         self.crf = CRF(tag_names) if crf else None
 
@@ -123,6 +133,8 @@ def invalid_sequences(tag_paths: Sequence[Sequence[str]]) -> int:
     >>> invalid_sequences([["B-PER", "I-PER"], ["O", "I-LOC"], ["B-PER", "I-ORG"]])
     2
     """
+    tag_paths = check_list("tag_paths", tag_paths)
+    check_tag_lists(tag_paths, tag_paths)
     return sum(any(not bio_allows(prev, tag) for prev, tag in zip(["O", *path], path)) for path in tag_paths)
 
 
@@ -134,7 +146,7 @@ def entity_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
     [('LOC', 3, 4), ('PER', 0, 2)]
     """
     spans, current = set(), None
-    for i, tag in enumerate(list(tags) + ["O"]):
+    for i, tag in enumerate(check_strings("tags", tags, min_length=0) + ["O"]):
         if current and tag != "I-" + current[0]:
             spans.add((current[0], current[1], i))
             current = None
@@ -150,8 +162,12 @@ def span_f1(gold: Sequence[set], pred: Sequence[set]) -> float:
     >>> span_f1([{("PER", 0, 2)}, {("LOC", 3, 4)}], [{("PER", 0, 2)}, set()])
     0.6666666666666666
     """
+    gold, pred = check_list("gold", gold), check_list("pred", pred)
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted; pass one span set each")
+    bad = next((s for s in gold + pred if not isinstance(s, (set, frozenset, list, tuple))), None)
+    if bad is not None:
+        raise TypeError(f"gold and pred must hold one set of entity_spans a sentence, got {bad!r}")
     found = sum(len(set(g) & set(p)) for g, p in zip(gold, pred))
     total = sum(map(len, gold)) + sum(map(len, pred))
     return 2 * found / total if total else 0.0
@@ -166,6 +182,7 @@ def error_kinds(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) ->
     >>> error_kinds([["B-PER", "I-PER", "O"]], [["B-ORG", "I-ORG", "B-LOC"]])["wrong type"]
     1
     """
+    check_tag_lists(gold, pred)
     counts = dict.fromkeys(ERROR_KINDS, 0)
     for g_tags, p_tags in zip(gold, pred):
         g, p = entity_spans(g_tags), entity_spans(p_tags)

@@ -1,3 +1,4 @@
+import numpy as np
 import pint
 import pytest
 
@@ -52,14 +53,14 @@ def test_stage_from_run_record():
 
 @pytest.mark.parametrize("kw,match", [
     (dict(work=1000), "work must be a quantity of \\[work\\]"),
-    (dict(work=-5 * ureg.item), "work must not be negative"),
+    (dict(work=-5 * ureg.item), "work must be a finite quantity >= 0"),
+    (dict(work=float("nan") * ureg.item), "work must be a finite quantity >= 0"),
     (dict(rate=ureg("12.5 item / hour")), "rate must be work per worker per time"),
-    (dict(rate=ureg("0 item / person / hour")), "rate must be positive"),
+    (dict(rate=ureg("0 item / person / hour")), "rate must be a finite positive quantity"),
     (dict(rate=ureg("12.5 person / hour")), "rate must be work per worker per time"),
-    (dict(workers=0), "workers must be a positive integer"),
-    (dict(workers=2.5), "workers must be a positive integer"),
+    (dict(workers=0), "workers must be an integer >= 1"),
     (dict(price=ureg("40 USD / device / hour")), "price must be a quantity of \\[currency\\] / \\[human\\]"),
-    (dict(price=ureg("-1 USD / person / hour")), "price must not be negative"),
+    (dict(price=ureg("-1 USD / person / hour")), "price must be a finite quantity >= 0"),
     (dict(serial_fraction=1.5), "serial_fraction is a share"),
     (dict(coordination=0.2, workers=10), "coordinating takes all their time"),
 ])
@@ -68,9 +69,17 @@ def test_bad_stage(kw, match):
         human(**kw)
 
 
+def test_stage_types():
+    with pytest.raises(TypeError, match="workers must be an integer"):
+        human(workers=2.5)
+    assert human(workers=np.int64(2)).workers == 2
+
+
 def test_bad_project_and_record():
-    with pytest.raises(ValueError, match="at least one Stage"):
+    with pytest.raises(ValueError, match="stages must hold at least 1 item"):
         project_table([])
+    with pytest.raises(TypeError, match="stages must hold Stage objects"):
+        project_table(["labelling"])
     with pytest.raises(ValueError, match="coordination \\(Brooks\\) applies to people"):
         Stage("gpu", 10 * ureg.item, ureg("1 item/device/second"), workers=2, coordination=0.1)
     empty = RunRecord(device="CPU", device_type="cpu", wall_seconds=0, samples=0)
