@@ -24,15 +24,21 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from hclib.validate import check_array, check_int, check_list, check_number, check_strings
+
 
 def count_parameters(model: torch.nn.Module) -> dict[str, float]:
     """Total and trainable parameters, and the trainable share."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch Module, got {type(model).__name__}")
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return {"total": total, "trainable": trainable, "share": trainable / total if total else 0.0}
 
 
 def _encoder_layers(model: torch.nn.Module):
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch Module (from hclib.models.load_encoder), got {type(model).__name__}")
     base = getattr(model, getattr(model, "base_model_prefix", ""), None)
     layers = getattr(getattr(base, "encoder", None), "layer", None)
     if base is None or layers is None:
@@ -48,9 +54,7 @@ def freeze_lower_layers(model: torch.nn.Module, train_top_layers: int = 2) -> to
     ``train_top_layers=0`` trains the head alone.
     """
     base, layers = _encoder_layers(model)
-    if isinstance(train_top_layers, bool) or not isinstance(train_top_layers, int) \
-            or not 0 <= train_top_layers <= len(layers):
-        raise ValueError(f"train_top_layers must be an integer from 0 to {len(layers)}, got {train_top_layers!r}")
+    train_top_layers = check_int("train_top_layers", train_top_layers, 0, len(layers))
     for p in base.parameters():
         p.requires_grad = False
     head = list(layers)[len(layers) - train_top_layers:] + [getattr(base, "pooler", None)]
@@ -66,8 +70,7 @@ def keep_lower_layers(model: torch.nn.Module, layers: int) -> torch.nn.Module:
     The embeddings, the kept layers and the task head keep their weights; the layers above are dropped.
     """
     base, stack = _encoder_layers(model)
-    if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= len(stack):
-        raise ValueError(f"layers must be an integer from 1 to {len(stack)}, got {layers!r}")
+    layers = check_int("layers", layers, 1, len(stack))
     base.encoder.layer = torch.nn.ModuleList(list(stack)[:layers])
     model.config.num_hidden_layers = layers
     return model
@@ -85,7 +88,7 @@ def reinit_pooler(model: torch.nn.Module, seed: int | None = None) -> torch.nn.M
     if pooler is None:
         raise ValueError(f"{type(model).__name__} has no pooler to re-initialise; load the encoder with a "
                          "classification head (hclib.models.load_encoder('classification'))")
-    if seed is not None:
+    if check_int("seed", seed, minimum=0, optional=True) is not None:
         torch.manual_seed(seed)
     for module in pooler.modules():
         if isinstance(module, torch.nn.Linear):
@@ -102,10 +105,12 @@ def add_lora(model: torch.nn.Module, r: int = 8, alpha: int = 16, dropout: float
     example ``("pooler",)`` after :func:`reinit_pooler`); the returned model has the same ``forward`` as the
     original.
     """
-    if isinstance(r, bool) or not isinstance(r, int) or r < 1:
-        raise ValueError(f"LoRA rank r must be a positive integer, got {r!r}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch Module (from hclib.models.load_encoder), got {type(model).__name__}")
+    r, alpha = check_int("r (the LoRA rank)", r, minimum=1), check_int("alpha", alpha, minimum=1)
+    dropout = check_number("dropout", dropout, minimum=0, maximum=1, high_open=True)
+    targets = check_strings("targets", [targets] if isinstance(targets, str) else targets)
+    train_also = check_strings("train_also", [train_also] if isinstance(train_also, str) else train_also, 0)
     names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [t for t in (*targets, *train_also) if t not in names]
     if missing:
@@ -128,8 +133,13 @@ def tfidf_classifier(ngram_range: tuple[int, int] = (1, 2), C: float = 10.0, min
     >>> clf.predict(["good"]).tolist()
     [1]
     """
-    if not C > 0:
-        raise ValueError(f"C (inverse regularisation strength) must be positive, got {C!r}")
+    C = check_number("C (inverse regularisation strength)", C, minimum=0, low_open=True)
+    min_df = check_int("min_df", min_df, minimum=1)
+    ngram_range = tuple(check_list("ngram_range", ngram_range))
+    if len(ngram_range) != 2 or not 1 <= check_int("ngram_range[0]", ngram_range[0]) <= check_int(
+            "ngram_range[1]", ngram_range[1]):
+        raise ValueError(f"ngram_range must be (smallest, largest) n-gram sizes with 1 <= smallest <= largest, "
+                         f"got {ngram_range}")
     return make_pipeline(TfidfVectorizer(ngram_range=ngram_range, min_df=min_df, sublinear_tf=True),
                          LogisticRegression(C=C, max_iter=2000))
 
@@ -140,8 +150,11 @@ def probe(embeddings: np.ndarray, labels: Sequence[int], C: float = 1.0, seed: i
     >>> probe(np.eye(4), [0, 1, 0, 1]).predict(np.eye(4)).tolist()
     [0, 1, 0, 1]
     """
-    embeddings = np.asarray(embeddings)
-    if embeddings.ndim != 2 or len(embeddings) != len(labels):
-        raise ValueError(f"embeddings must be a 2-D array with one row a label; got shape {embeddings.shape} "
-                         f"for {len(labels)} labels")
+    embeddings = check_array("embeddings", embeddings, ndim=2)
+    labels = check_array("labels", labels, ndim=1, numeric=False)
+    if len(embeddings) != len(labels):
+        raise ValueError(f"embeddings must have one row a label; got shape {embeddings.shape} for {len(labels)} labels")
+    if len(set(labels.tolist())) < 2:
+        raise ValueError("labels must hold at least two classes to train a classifier")
+    C, seed = check_number("C", C, minimum=0, low_open=True), check_int("seed", seed, minimum=0)
     return LogisticRegression(C=C, max_iter=5000, random_state=seed).fit(embeddings, labels)

@@ -21,7 +21,8 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
-from hclib.train import default_loss
+from hclib.train import as_dataset, default_loss
+from hclib.validate import check_int, check_number
 
 
 def lr_range_test(model: torch.nn.Module, data, steps: int = 100, lr_min: float = 1e-7, lr_max: float = 1.0,
@@ -30,12 +31,19 @@ def lr_range_test(model: torch.nn.Module, data, steps: int = 100, lr_min: float 
     """Loss against learning rate over ``steps`` AdamW steps; stops early once the loss explodes.
 
     Returns a table with columns ``lr``, ``loss`` (of each batch) and ``smoothed`` (exponential moving
-    average, bias-corrected).
+    average, bias-corrected); it ends before the first loss that is not finite.
     """
-    if not 0 < lr_min < lr_max:
+    lr_min = check_number("lr_min", lr_min, minimum=0, low_open=True)
+    lr_max = check_number("lr_max", lr_max, minimum=0, low_open=True)
+    if not lr_min < lr_max:
         raise ValueError(f"need 0 < lr_min < lr_max, got lr_min={lr_min!r}, lr_max={lr_max!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"steps must be an integer of at least 2, got {steps!r}")
+    steps, batch_size = check_int("steps", steps, minimum=2), check_int("batch_size", batch_size, minimum=1)
+    smoothing = check_number("smoothing", smoothing, minimum=0, maximum=1, high_open=True)
+    stop_factor = check_number("stop_factor", stop_factor, minimum=1, low_open=True)
+    weight_decay, seed = check_number("weight_decay", weight_decay, minimum=0), check_int("seed", seed, minimum=0)
+    if not isinstance(model, torch.nn.Module) or not any(p.requires_grad for p in model.parameters()):
+        raise TypeError("model must be a torch Module with trainable parameters")
+    data = as_dataset(data, "data")
     saved = copy.deepcopy(model.state_dict())
     generator = torch.Generator().manual_seed(seed)
     sampler = RandomSampler(data, replacement=True, num_samples=steps * batch_size, generator=generator)
@@ -55,12 +63,17 @@ def lr_range_test(model: torch.nn.Module, data, steps: int = 100, lr_min: float 
             loss.backward()
             optimizer.step()
             value = loss.item()
+            if not math.isfinite(value):  # the loss exploded: the curve ends at the last finite point
+                break
             average = smoothing * average + (1 - smoothing) * value
             smoothed = average / (1 - smoothing ** (step + 1))
             rows.append({"lr": lr, "loss": value, "smoothed": smoothed})
             best = min(best, smoothed)
-            if not math.isfinite(value) or smoothed > stop_factor * best:
+            if smoothed > stop_factor * best:
                 break
     finally:
         model.load_state_dict(saved)
+    if not rows:
+        raise ValueError(f"the loss was not finite at the first step (lr_min={lr_min:g}); check the data for NaN, "
+                         "or lower lr_min")
     return pd.DataFrame(rows)

@@ -102,7 +102,7 @@ class Callback:
     def on_train_end(self, trainer: "Trainer", record: RunRecord) -> None: ...
 
 
-def _as_dataset(data, name: str) -> Dataset:
+def as_dataset(data, name: str) -> Dataset:
     """A torch Dataset, or ``(features, labels)`` as tensors or NumPy arrays (float arrays become float32)."""
     if isinstance(data, (tuple, list)) and data and all(isinstance(t, (torch.Tensor, np.ndarray)) for t in data):
         tensors = [torch.from_numpy(t.astype(np.float32) if t.dtype.kind == "f" else t)
@@ -113,7 +113,8 @@ def _as_dataset(data, name: str) -> Dataset:
         if any(t.is_floating_point() and not torch.isfinite(t).all() for t in tensors):
             raise ValueError(f"{name} holds NaN or infinite values; drop or fill them first")
         data = TensorDataset(*tensors)
-    elif hasattr(data, "columns") or isinstance(data, (str, bytes, dict)) or not hasattr(data, "__getitem__") \
+    elif hasattr(data, "columns") or isinstance(data, (str, bytes, dict, list, tuple)) \
+            or not hasattr(data, "__getitem__") \
             or not hasattr(data, "__len__"):
         raise TypeError(f"{name} must be a torch Dataset or a tuple (features, labels) of tensors or NumPy arrays, "
                         f"got {type(data).__name__}")
@@ -133,6 +134,9 @@ def default_loss(model: torch.nn.Module, batch) -> tuple[torch.Tensor, torch.Ten
         if out.get("loss") is None:
             raise ValueError("the model returned no loss; each batch needs 'labels'")
         return out["loss"], out["logits"], batch["labels"]
+    if not isinstance(batch, (list, tuple)) or len(batch) != 2:
+        raise ValueError("default_loss takes batches (x, y) or dicts with 'labels'; for other data pass "
+                         "loss_fn(model, batch) -> (loss, logits, labels)")
     x, y = batch
     logits = model(x)
     if y.is_floating_point() and y.dim() == logits.dim() - 1:
@@ -201,7 +205,7 @@ class Trainer:
 
     # ----- data ---------------------------------------------------------------------------------
     def _loader(self, data, train: bool, order: list[int] | None = None, name: str = "data") -> DataLoader:
-        data = _as_dataset(data, name)
+        data = as_dataset(data, name)
         cfg = self.config
         collate = getattr(data, "collate", None)
         data = Subset(data, order) if order is not None else data

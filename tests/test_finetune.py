@@ -52,10 +52,10 @@ def test_tfidf_and_probe_learn():
 @pytest.mark.parametrize("call,match", [
     (lambda: freeze_lower_layers(load_encoder(), train_top_layers=7), "from 0 to 6"),
     (lambda: freeze_lower_layers(torch.nn.Linear(2, 2)), "not a BERT-style model"),
-    (lambda: add_lora(load_encoder(), r=0), "rank r must be a positive integer"),
+    (lambda: add_lora(load_encoder(), r=0), r"r \(the LoRA rank\) must be an integer >= 1"),
     (lambda: add_lora(load_encoder(), targets=("q_proj",)), "no modules named \\['q_proj'\\]"),
-    (lambda: add_lora(load_encoder(), dropout=1.0), "dropout must be in"),
-    (lambda: tfidf_classifier(C=0), "C \\(inverse regularisation strength\\) must be positive"),
+    (lambda: add_lora(load_encoder(), dropout=1.0), "dropout must be a finite number >= 0 and < 1"),
+    (lambda: tfidf_classifier(C=0), "C \\(inverse regularisation strength\\) must be a finite number > 0"),
     (lambda: probe(np.zeros((3, 2)), [0, 1]), "one row a label"),
 ])
 def test_bad_input(call, match):
