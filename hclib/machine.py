@@ -9,6 +9,8 @@ import threading
 
 import torch
 
+from hclib.validate import check_number
+
 
 def resolve_device(device: str = "auto") -> torch.device:
     """Turn ``'auto'``, ``'cpu'``, ``'cuda'`` or ``'cuda:N'`` into a ``torch.device``.
@@ -43,7 +45,7 @@ def cpu_model() -> str:
 
 def device_description(device: torch.device | str = "auto") -> str:
     """A short human description: GPU name and memory, or CPU model and cores."""
-    device = resolve_device(device) if isinstance(device, str) else device
+    device = device if isinstance(device, torch.device) else resolve_device(device)
     if device.type == "cuda":
         props = torch.cuda.get_device_properties(device)
         n = torch.cuda.device_count()
@@ -79,7 +81,8 @@ class HostMemoryPeak:
     def __init__(self, interval: float = 0.02):
         import psutil
 
-        self._process, self._interval = psutil.Process(), interval
+        self._process = psutil.Process()
+        self._interval = check_number("interval", interval, minimum=0, low_open=True)
         self._stop = threading.Event()
         self.peak_mb = 0.0
 

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.data import Dataset  # noqa: E402
 
-from hclib.validate import check_choice  # noqa: E402
+from hclib.validate import check_choice, check_int, check_list, check_number, check_strings  # noqa: E402
 from hclib.machine import resolve_device  # noqa: E402
 
 TASKS = ("classification", "token", "embedding")
@@ -60,14 +60,12 @@ def load_encoder(task: str = "classification", num_labels: int = 2, dropout: flo
     2
     """
     check_choice("task", task, TASKS)
-    if task != "embedding" and (isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 2):
-        raise ValueError(f"num_labels must be an integer >= 2 for task={task!r}, got {num_labels!r}")
+    num_labels = check_int("num_labels", num_labels, minimum=2)
+    dropout = check_number("dropout", dropout, minimum=0, maximum=1, high_open=True, optional=True)
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification
     from transformers.utils import logging
 
     extra = {} if dropout is None else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
-    if dropout is not None and not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     cls = {"classification": AutoModelForSequenceClassification, "token": AutoModelForTokenClassification,
            "embedding": AutoModel}[task]
     kwargs = {} if task == "embedding" else {"num_labels": num_labels}
@@ -89,16 +87,15 @@ class TextDataset(Dataset):
     """
 
     def __init__(self, texts: list[str], labels: list[int] | None = None, max_length: int = 256, tokenizer=None):
-        texts = list(texts)
-        if not texts:
-            raise ValueError("texts is empty; pass at least one text")
-        if labels is not None and len(labels) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(labels)} labels; pass one label a text")
-        if isinstance(max_length, bool) or not isinstance(max_length, int) or not 8 <= max_length <= 512:
-            raise ValueError(f"max_length must be an integer from 8 to 512 (the encoder's limit), got {max_length!r}")
+        texts = check_strings("texts", texts)
+        if labels is not None:
+            labels = [check_int(f"labels[{i}]", y, minimum=0) for i, y in enumerate(check_list("labels", labels))]
+            if len(labels) != len(texts):
+                raise ValueError(f"{len(texts)} texts but {len(labels)} labels; pass one label a text")
+        max_length = check_int("max_length (the encoder's limit)", max_length, 8, 512)
         self.tokenizer = tokenizer or load_tokenizer()
         self.encodings = self.tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
-        self.labels = None if labels is None else [int(y) for y in labels]
+        self.labels = labels
 
     def __len__(self) -> int:
         return len(self.encodings)
@@ -127,6 +124,7 @@ def embed(texts: list[str], batch_size: int = 64, max_length: int = 256, device:
     (2, 384)
     """
     dev = resolve_device(device)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     model = (model or load_encoder("embedding")).to(dev).eval()
     data = TextDataset(texts, max_length=max_length)
     order = np.argsort(data.lengths())  # similar lengths together: less padding

@@ -85,6 +85,9 @@ def sizes(*, ci: dict[str, Any], cpu: dict[str, Any], gpu: dict[str, Any]) -> Si
     >>> S.epochs in (1, 3, 10)
     True
     """
+    for name, values in (("ci", ci), ("cpu", cpu), ("gpu", gpu)):
+        if not isinstance(values, dict):
+            raise TypeError(f"{name} must be a dict of sizes, e.g. {name}=dict(epochs=1); got {values!r}")
     table = {"ci": dict(ci), "cpu": dict(cpu), "gpu": dict(gpu)}
     keys = list(table["ci"])
     if not keys:

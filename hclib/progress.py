@@ -5,6 +5,8 @@ import sys
 
 from tqdm.std import tqdm
 
+from hclib.validate import check_int
+
 
 class NotebookLine:
     """A file for tqdm that keeps one output line in a notebook, updated in place.
@@ -37,5 +39,6 @@ def _file():
 
 def progress_bar(total: int, initial: int = 0, desc: str = "train", show: bool = True) -> tqdm:
     """A tqdm bar counting steps; in a notebook it is one line, updated in place."""
+    total, initial = check_int("total", total, minimum=0), check_int("initial", initial, minimum=0)
     return tqdm(total=total, initial=initial, desc=desc, unit="step", mininterval=1.0, disable=not show,
                 file=_file() if show else sys.stdout, ncols=100)

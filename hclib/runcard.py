@@ -74,6 +74,8 @@ def run_card(seed: int = 0, show: bool = True) -> RunCard:
     0
     """
     seed_everything(seed)
+    if not isinstance(show, bool):
+        raise TypeError(f"show must be True or False, got {show!r}")
     card = RunCard(
         profile=active_profile(),
         device=device_description(resolve_device("auto")),

@@ -41,6 +41,8 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     """Restore what :func:`rng_state` captured."""
+    if not isinstance(state, dict) or not {"torch", "python", "numpy", "cuda"} <= set(state):
+        raise ValueError("state must be the dict that hclib.seed.rng_state() returned")
     torch.set_rng_state(state["torch"])
     random.setstate(state["python"])
     kind, keys, *rest = state["numpy"]

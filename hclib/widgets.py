@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import ipywidgets as widgets
 
 from hclib.labels import LabelStore
+from hclib.validate import check_strings
 
 
 class LabellingTool:
@@ -21,6 +22,11 @@ class LabellingTool:
 
     def __init__(self, texts: Sequence[str], ids: Sequence[str], store: LabelStore,
                  guess: Callable[[str], tuple[str, float]] | None = None):
+        texts, ids = check_strings("texts", texts), check_strings("ids", ids)
+        if not isinstance(store, LabelStore):
+            raise TypeError(f"store must be a LabelStore, got {type(store).__name__}")
+        if guess is not None and not callable(guess):
+            raise TypeError(f"guess must be a function text -> (label, probability) or None, got {guess!r}")
         if len(texts) != len(ids):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids; pass one id a text")
         if len(set(ids)) != len(ids):

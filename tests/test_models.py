@@ -31,10 +31,12 @@ def test_embeddings_are_similar_for_similar_texts():
 @pytest.mark.parametrize("call,error,match", [
     (lambda: load_encoder("regression"), ValueError, "task='regression'"),
     (lambda: load_encoder("classification", num_labels=1), ValueError, "num_labels must be an integer >= 2"),
-    (lambda: load_encoder("classification", dropout=1.5), ValueError, "dropout must be in"),
-    (lambda: TextDataset([]), ValueError, "texts is empty"),
+    (lambda: load_encoder("classification", dropout=1.5), ValueError, "dropout must be a finite number >= 0 and < 1"),
+    (lambda: TextDataset([]), ValueError, "texts must hold at least 1 item"),
+    (lambda: TextDataset(["a", float("nan")]), TypeError, r"texts\[1\] must be a string"),
+    (lambda: TextDataset(["a"], [-1]), ValueError, r"labels\[0\] must be an integer >= 0"),
     (lambda: TextDataset(["a", "b"], [1]), ValueError, "2 texts but 1 labels"),
-    (lambda: TextDataset(["a"], max_length=1024), ValueError, "max_length must be an integer from 8 to 512"),
+    (lambda: TextDataset(["a"], max_length=1024), ValueError, r"max_length \(the encoder's limit\) must be an integer from 8 to 512"),
 ])
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
