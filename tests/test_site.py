@@ -8,6 +8,7 @@ page downloads go to ``artifacts/font-bytes.json``.
 import functools
 import http.server
 import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -73,6 +74,19 @@ def pages():
         return []
     return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
                   if p.parts[len(SITE.parts)] in ("book", "chapters") or p.name == "index.html")
+
+
+# On a chapter page: the time-and-prerequisites box, code blocks wider than their box, and images
+# that are not in a figure whose caption starts with "Figure N".
+PAGE_LAYOUT = """() => ({
+  info: (document.querySelector('div.chapter-info') || {innerText: ''}).innerText,
+  cut: [...document.querySelectorAll('div.cell_input pre, div.cell_output pre')]
+         .filter(e => e.scrollWidth > e.clientWidth + 1).length,
+  uncaptioned: [...document.querySelectorAll('article img')]
+         .filter(i => !/^Figure \\d+/.test(((i.closest('figure') || {}).querySelector?.('figcaption') || {})
+                                               .textContent?.trim() || ''))
+         .map(i => i.getAttribute('src')),
+})"""
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +168,17 @@ def test_page(page, server, browser):
             key_terms.first.evaluate("h => { h.scrollIntoView({block: 'start'}); window.scrollBy(0, -80); }")
             tab.evaluate("document.fonts.ready.then(() => true)")
             tab.screenshot(path=str(ARTIFACTS / (Path(page).stem + "-key-terms.png")), full_page=False)
+    layout = tab.evaluate(PAGE_LAYOUT) if page.startswith("chapters/") else None
     context.close()
+    if layout:
+        info = layout["info"]
+        assert re.search(r"Reading: about \d+ min", info) and all(f"{p} " in info for p in ("ci", "cpu", "gpu")), \
+            f"{page}: no reading time and run time per profile under the title: {info!r}"
+        assert "Builds on:" in info, f"{page}: the chapter box does not say what the chapter builds on"
+        assert not re.search(r"\b(ci|cpu) not yet run", info), f"{page}: run times not recorded: {info!r} " \
+            "(python scripts/run_chapters.py --profile ci --times-only chapters/*.ipynb)"
+        assert not layout["cut"], f"{page}: code runs off the page in {layout['cut']} blocks"
+        assert not layout["uncaptioned"], f"{page}: figures without a numbered caption: {layout['uncaptioned'][:3]}"
     font_bytes = sum(n for _, n in fonts)
     FONT_BYTES[page] = {"all fonts": font_bytes, "files": len(fonts),
                         "CJK": sum(n for url, n in fonts if "noto-sans-sc" in url)}

@@ -10,6 +10,8 @@
   ``scripts/run_chapters.py`` for the other profiles) and the chapters it builds on
   (notebook metadata ``hcbook.builds_on``).
 - ``{chapter-table}``: the same facts for every chapter as one table (course guide).
+- A stylesheet (static/chapter_pages.css): code wraps at the page's edge, wide output
+  tables scroll, the chapter box is set off from the text.
 """
 from __future__ import annotations
 
@@ -49,7 +51,13 @@ def _tables_from_figures(app, doctree: nodes.document) -> None:
         if type(figure) is nodes.figure and any(i.startswith("tbl-") for i in figure["ids"]):
             table = output_table(figure.rawsource, *figure.children, **figure.attributes)
             table["classes"].append("output-table")
+            caption = next(iter(table.findall(nodes.caption)), None)
+            if caption is not None:        # a table's caption goes above it
+                table.remove(caption)
+                table.insert(0, caption)
             figure.replace_self(table)
+            for node_id in table["ids"]:   # the document's index of ids still points at the old node
+                doctree.ids[node_id] = table
 
 
 def chapter_facts(notebook: Path, times: dict) -> dict:
@@ -156,7 +164,13 @@ class ChapterTable(SphinxDirective):
         return row
 
 
+def _add_stylesheet(app) -> None:
+    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
+    app.add_css_file("chapter_pages.css")
+
+
 def setup(app):
+    app.connect("builder-inited", _add_stylesheet)
     app.add_enumerable_node(output_table, "table", _caption_text,
                             html=(_visit_output_table, _depart_output_table))
     app.connect("doctree-read", _tables_from_figures)
