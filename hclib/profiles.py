@@ -37,6 +37,17 @@ def active_profile() -> str:
     return name
 
 
+def _show(value: Any) -> str:
+    """A size as a reader wants it: ``dim=128, layers=4`` for a dict, ``300, 1200`` for a tuple, ``all`` for None."""
+    if value is None:
+        return "all"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_show(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_show(v) for v in value)
+    return str(value)
+
+
 class Sizes(dict):
     """The active profile's sizes, with attribute access and a table of all three.
 
@@ -55,7 +66,7 @@ class Sizes(dict):
             raise AttributeError(f"no size named {key!r}; the sizes are {', '.join(self)}") from None
 
     def _rows(self) -> list[list[str]]:
-        return [[key] + [str(self.table[p][key]) for p in PROFILES] for key in self]
+        return [[key] + [_show(self.table[p][key]) for p in PROFILES] for key in self]
 
     def __repr__(self) -> str:
         rows = [["size", *PROFILES]] + self._rows()
