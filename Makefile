@@ -20,8 +20,8 @@ test: setup          ## unit tests, every notebook under nbval (ci profile), not
 run: setup           ## re-execute chapters under a profile and save their outputs: make run PROFILE=cpu
 	python scripts/run_chapters.py --profile $(PROFILE) $(CHAPTERS)
 
-lab: setup           ## open the book in JupyterLab
-	jupyter lab chapters/
+lab: setup           ## open the book in JupyterLab (MyST rendered by jupyterlab-myst); as root too
+	jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) chapters/
 
 clean:
 	rm -rf _build .pytest_cache

@@ -5,9 +5,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from hclib.prose import METADATA_KEY, stored_results
+
 CHAPTERS = sorted(Path(__file__).parents[1].glob("chapters/*.ipynb"))
 MACHINE_PATH = re.compile(r"(/work/|/home/|/root/|/Users/|/tmp/|site-packages|[A-Z]:\\\\)")
-GLUE_USE = re.compile(r"\{glue:(?:text|md|figure)?\}`([a-z0-9_]+)")
+GLUE_ROLE = re.compile(r"\{glue(?::[a-z]*)?\}`[^`]*`")   # shows raw in JupyterLab: use {eval}`glued("name:spec")`
 MAX_BYTES = 3 * 2**20
 
 
@@ -57,8 +59,17 @@ def test_chapter_follows_the_conventions(path):
     assert "## Key terms" in markdown and re.search(r"[\u4e00-\u9fff]", markdown), "key terms, with Chinese"
     assert "What the document says" in markdown
     assert "## Summary" in markdown and "## Exercises" in markdown and ":class: dropdown" in markdown
-    glued = {out["metadata"]["scrapbook"]["name"] for cell in nb.cells for out in cell.get("outputs", [])
-             if out.get("metadata", {}).get("scrapbook")}
-    used = set(GLUE_USE.findall(markdown))
-    assert used <= glued, f"{path.name}: prose uses glue names never glued: {sorted(used - glued)}"
+    assert not GLUE_ROLE.search(markdown), f"{path.name}: {GLUE_ROLE.search(markdown).group(0)} shows raw in " \
+        "JupyterLab; write {eval}`glued(\"name:spec\")` (python scripts/convert_glue_to_eval.py converts)"
+    # every number in prose comes from the committed outputs: each {eval} is glued("name:spec") of a glued
+    # name, and the result stored with its cell (what JupyterLab and the site show) is that glued value
+    for cell, expected, missing in stored_results(nb):
+        assert not missing, f"{path.name}: cell {cell.get('id')} shows values nothing glued: {missing}"
+        stored = {e["expression"]: e["result"] for e in cell.metadata.get(METADATA_KEY, [])}
+        for entry in expected:
+            got = stored.get(entry["expression"], {})
+            assert (got.get("status"), got.get("data")) == ("ok", entry["result"]["data"]), \
+                f"{path.name}: cell {cell.get('id')}: {{eval}}`{entry['expression']}` stores {got.get('data')}, " \
+                f"the glued value gives {entry['result']['data']}: re-run the chapter (make run) or " \
+                "python scripts/convert_glue_to_eval.py"
     assert "NBVAL_CHECK_OUTPUT" in source
