@@ -4,9 +4,15 @@ import socket
 
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("HCLIB_PROFILE", "ci")
 torch.set_num_threads(2)
+# the property-based tests (tests/test_bad_input.py): fixed examples, the same on every run, no time limit a call
+settings.register_profile("hclib", max_examples=10, derandomize=True, deadline=None, database=None,
+                          suppress_health_check=list(HealthCheck))
+settings.register_profile("thorough", max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "hclib"))
 
 
 class NetworkBlocked(RuntimeError):
