@@ -22,7 +22,7 @@ from typing import Iterable
 import torch
 from torch import nn
 
-from hclib.validate import atomic_write_text, check_int, check_list, check_path, read_json
+from hclib.validate import atomic_write_text, check_int, check_list, check_number, check_path, check_strings, read_json
 
 SPECIALS = ("[PAD]", "[UNK]", "[MASK]")
 PAD, UNK, MASK = 0, 1, 2
@@ -37,10 +37,10 @@ class CharVocab:
             if ch in SPECIALS:
                 continue
             if not isinstance(ch, str) or len(ch) != 1:
-                raise ValueError(f"a vocabulary entry must be one character, got {ch!r}")
+                raise ValueError(f"chars: a vocabulary entry must be one character, got {ch!r}")
             self.itos.append(ch)
         if len(set(self.itos)) != len(self.itos):
-            raise ValueError("the vocabulary lists a character twice")
+            raise ValueError("chars lists a character twice; pass each character once")
         self.stoi = {ch: i for i, ch in enumerate(self.itos)}
 
     @classmethod
@@ -48,7 +48,8 @@ class CharVocab:
         """The characters seen at least ``min_count`` times, most frequent first."""
         min_count = check_int("min_count", min_count, minimum=1)
         texts = check_list("texts", texts)
-        bad = next((i for i, t in enumerate(texts) if not isinstance(t, (str, list, tuple))), None)
+        bad = next((i for i, t in enumerate(texts) if not isinstance(t, str) and not (
+            isinstance(t, (list, tuple)) and all(isinstance(ch, str) and len(ch) == 1 for ch in t))), None)
         if bad is not None:
             raise TypeError(f"texts[{bad}] must be a string or a list of characters, got {texts[bad]!r}")
         counts = Counter(ch for text in texts for ch in text)
@@ -68,7 +69,7 @@ class CharVocab:
     def encode(self, text: Iterable[str]) -> list[int]:
         """Ids of the characters of ``text`` (a string or a list of characters)."""
         if not isinstance(text, str):
-            text = check_list("text", text)
+            text = check_strings("text", text, min_length=0)
         return [self.stoi.get(ch, UNK) for ch in text]
 
     def decode(self, ids: Iterable[int]) -> str:
@@ -101,6 +102,13 @@ def flip_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return x.gather(1, source.view(*source.shape, *([1] * (x.dim() - 2))).expand_as(x))
 
 
+def _check_sizes(**sizes) -> list:
+    """An encoder's sizes: positive integers of a size that fits in memory, and a dropout in [0, 1)."""
+    limits = {"vocab_size": (len(SPECIALS) + 1, 10**7), "max_length": (1, 10**5), "layers": (1, 64), "heads": (1, 64)}
+    return [check_number(name, value, minimum=0, maximum=1, high_open=True) if name == "dropout"
+            else check_int(name, value, *limits.get(name, (1, 4096))) for name, value in sizes.items()]
+
+
 class BiLSTMEncoder(nn.Module):
     """Character embeddings, then a bidirectional LSTM: the classic cheap sequence encoder.
 
@@ -110,6 +118,8 @@ class BiLSTMEncoder(nn.Module):
 
     def __init__(self, vocab_size: int, embedding_dim: int = 128, hidden: int = 128, dropout: float = 0.2):
         super().__init__()
+        vocab_size, embedding_dim, hidden, dropout = _check_sizes(vocab_size=vocab_size, embedding_dim=embedding_dim,
+                                                                  hidden=hidden, dropout=dropout)
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
         self.forward_lstm = nn.LSTM(embedding_dim, hidden, batch_first=True)
         self.backward_lstm = nn.LSTM(embedding_dim, hidden, batch_first=True)
@@ -130,6 +140,8 @@ class CharTransformer(nn.Module):
     def __init__(self, vocab_size: int, dim: int = 256, layers: int = 4, heads: int = 4, max_length: int = 128,
                  dropout: float = 0.1):
         super().__init__()
+        vocab_size, dim, layers, heads, max_length, dropout = _check_sizes(
+            vocab_size=vocab_size, dim=dim, layers=layers, heads=heads, max_length=max_length, dropout=dropout)
         if dim % heads:
             raise ValueError(f"dim={dim} must be a multiple of heads={heads}")
         self.embedding = nn.Embedding(vocab_size, dim, padding_idx=PAD)

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Sequence
 
 from filelock import FileLock
 
-from hclib.validate import atomic_write_text, check_list, check_number, check_path, check_strings, read_json
+from hclib.validate import atomic_write_text, check_number, check_path, check_strings, read_json
 
 FORMAT = "hclib-labels"
 VERSION = 1
@@ -127,7 +127,7 @@ class LabelStore:
     def next_item(self, order: Iterable[str]) -> str | None:
         """The first item of ``order`` not yet seen: where a resumed session continues."""
         seen = self.seen()
-        return next((item for item in check_list("order", order) if item not in seen), None)
+        return next((item for item in check_strings("order", order, min_length=0) if item not in seen), None)
 
     def seconds_per_label(self) -> float | None:
         """Mean seconds a labelled item took (skips excluded); ``None`` before the first label."""

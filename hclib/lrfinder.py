@@ -34,10 +34,10 @@ def lr_range_test(model: torch.nn.Module, data, steps: int = 100, lr_min: float 
     average, bias-corrected); it ends before the first loss that is not finite.
     """
     lr_min = check_number("lr_min", lr_min, minimum=0, low_open=True)
-    lr_max = check_number("lr_max", lr_max, minimum=0, low_open=True)
+    lr_max = check_number("lr_max", lr_max, minimum=0, maximum=1e4, low_open=True)
     if not lr_min < lr_max:
         raise ValueError(f"need 0 < lr_min < lr_max, got lr_min={lr_min!r}, lr_max={lr_max!r}")
-    steps, batch_size = check_int("steps", steps, minimum=2), check_int("batch_size", batch_size, minimum=1)
+    steps, batch_size = check_int("steps", steps, minimum=2, maximum=10_000), check_int("batch_size", batch_size, minimum=1)
     smoothing = check_number("smoothing", smoothing, minimum=0, maximum=1, high_open=True)
     stop_factor = check_number("stop_factor", stop_factor, minimum=1, low_open=True)
     weight_decay, seed = check_number("weight_decay", weight_decay, minimum=0), check_int("seed", seed, minimum=0)

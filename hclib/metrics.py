@@ -21,6 +21,10 @@ def _check_pair(y_true: Sequence, y_pred: Sequence) -> tuple[np.ndarray, np.ndar
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if any(isinstance(v, float) and not np.isfinite(v) for v in y):
             raise ValueError(f"{name} holds NaN or infinite values; drop those examples first")
+    kinds = {str if isinstance(v, str) else float if isinstance(v, (int, float, np.number)) else object
+             for v in y_true.tolist() + y_pred.tolist()}
+    if len(kinds) > 1:
+        raise ValueError("y_true and y_pred must hold labels of one kind (all numbers or all strings); convert one")
     return y_true, y_pred
 
 
@@ -53,7 +57,10 @@ def bootstrap_interval(y_true: Sequence, y_pred: Sequence, metric: Callable = ac
     if not callable(metric):
         raise TypeError(f"metric must be a function metric(y_true, y_pred) -> float, got {metric!r}")
     level = _check_level(level)
-    n_resamples = check_int("n_resamples", n_resamples, minimum=100)
+    n_resamples = check_int("n_resamples", n_resamples, minimum=100, maximum=100_000)
+    if n_resamples * len(y_true) > 10**8:
+        raise ValueError(f"n_resamples={n_resamples} resamples of {len(y_true)} examples would not fit in memory; "
+                         "use fewer resamples (1,000 give a usable 95 % interval)")
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     if all(isinstance(v, (int, float, np.number)) for v in y_true.tolist() + y_pred.tolist()):
         y_true, y_pred = np.asarray(y_true.tolist()), np.asarray(y_pred.tolist())  # numbers as numbers

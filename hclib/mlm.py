@@ -67,6 +67,11 @@ def mask_tokens(input_ids: torch.Tensor, vocab_size: int, p: float = 0.15,
     return masked, labels
 
 
+def _check_vocab(vocab) -> None:
+    if not isinstance(vocab, CharVocab):
+        raise TypeError(f"vocab must be a CharVocab (CharVocab.build(texts)), got {type(vocab).__name__}")
+
+
 class MaskedTextDataset(Dataset):
     """Texts cut to ``max_length`` characters; each batch is masked afresh (dynamic masking, as RoBERTa)."""
 
@@ -74,6 +79,7 @@ class MaskedTextDataset(Dataset):
                  seed: int = 0):
         texts = check_strings("texts", texts)
         max_length = check_int("max_length", max_length, minimum=1)
+        _check_vocab(vocab)
         self.items = [torch.tensor(vocab.encode(t[i:i + max_length]))
                       for t in texts for i in range(0, len(t), max_length) if t[i:i + max_length].strip()]
         if not self.items:
@@ -170,6 +176,9 @@ def fill_blanks(model: MaskedLM, vocab: CharVocab, text: str, blank: str = "□"
     >>> len(fill_blanks(model, vocab, "北□欢□", k=3)), len(fill_blanks(model, vocab, "北□", k=3)[0])
     (2, 3)
     """
+    if not isinstance(model, MaskedLM):
+        raise TypeError(f"model must be a MaskedLM (from pretrain or load_masked_lm), got {type(model).__name__}")
+    _check_vocab(vocab)
     text, blank = check_str("text", text), check_str("blank", blank)
     k = check_int("k", k, minimum=1, maximum=len(vocab))
     if len(blank) != 1:

@@ -59,7 +59,7 @@ def learning_curves(history: list[dict], metrics: Sequence[str] = ("loss",), ax=
     for metric in metrics:
         names = sorted({k for h in history for k in h if k.endswith("_" + metric)})
         if not names:
-            raise ValueError(f"no '*_{metric}' column in the history; it has {sorted(history[0])}")
+            raise ValueError(f"metrics: no '*_{metric}' column in the history; it has {sorted(history[0])}")
         for name in names:
             ax.plot(x, [h.get(name, np.nan) for h in history], marker="o", ms=3, label=name.replace("_", " "))
     ax.set_xlabel("epoch")
@@ -72,9 +72,10 @@ def confusion_matrix(y_true: Sequence, y_pred: Sequence, names: Sequence[str], n
     """A confusion matrix (rows: true class), as shares of each true class by default."""
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    y_true, y_pred = check_list("y_true", y_true, min_length=1), check_list("y_pred", y_pred, min_length=1)
+    y_true, y_pred = check_array("y_true", y_true, ndim=1, numeric=False), check_array("y_pred", y_pred, ndim=1,
+                                                                                        numeric=False)
     check_same_length(y_true=y_true, y_pred=y_pred)
-    names, classes = check_strings("names", names), set(y_true) | set(y_pred)
+    names, classes = check_strings("names", names), set(y_true.tolist()) | set(y_pred.tolist())
     if len(names) != len(classes):
         raise ValueError(f"names has {len(names)} entries but the labels hold {len(classes)} classes; "
                          "pass one name a class")

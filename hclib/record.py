@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from hclib.machine import HostMemoryPeak, device_description
-from hclib.validate import atomic_write_text, check_int, check_number, check_path, read_json
+from hclib.validate import atomic_write_text, check_int, check_number, check_path, check_str, read_json
 
 T = TypeVar("T")
 
@@ -48,6 +48,7 @@ class RunRecord:
     best: dict | None = None
 
     def __post_init__(self) -> None:
+        self.device, self.device_type = check_str("device", self.device), check_str("device_type", self.device_type)
         self.wall_seconds = check_number("wall_seconds", self.wall_seconds, minimum=0)
         self.train_seconds = check_number("train_seconds", self.train_seconds, minimum=0, optional=True)
         self.samples = check_int("samples", self.samples, minimum=0)
@@ -117,7 +118,7 @@ def measure(fn: Callable[[], T], samples: int, repeats: int = 1) -> tuple[T, Run
     if not callable(fn):
         raise TypeError(f"fn must be a function taking no arguments, e.g. lambda: model.fit(X, y); got {fn!r}")
     samples = check_int("samples", samples, minimum=0)
-    repeats = check_int("repeats", repeats, minimum=1)
+    repeats = check_int("repeats", repeats, minimum=1, maximum=1000)
     best, peak = float("inf"), 0.0
     for _ in range(repeats):
         with HostMemoryPeak() as memory:

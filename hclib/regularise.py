@@ -45,7 +45,7 @@ def random_swap(text: str, n_swaps: int = 1, rng: random.Random | None = None) -
     >>> random_swap("one", n_swaps=3)
     'one'
     """
-    n_swaps = check_int("n_swaps", n_swaps, minimum=0)
+    n_swaps = check_int("n_swaps", n_swaps, minimum=0, maximum=10_000)
     rng = _check_text(text, rng)
     words = text.split()
     for _ in range(n_swaps if len(words) > 1 else 0):

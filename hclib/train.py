@@ -113,7 +113,7 @@ def as_dataset(data, name: str) -> Dataset:
         if any(t.is_floating_point() and not torch.isfinite(t).all() for t in tensors):
             raise ValueError(f"{name} holds NaN or infinite values; drop or fill them first")
         data = TensorDataset(*tensors)
-    elif hasattr(data, "columns") or isinstance(data, (str, bytes, dict, list, tuple)) \
+    elif hasattr(data, "to_numpy") or isinstance(data, (str, bytes, dict, list, tuple, np.ndarray, torch.Tensor)) \
             or not hasattr(data, "__getitem__") \
             or not hasattr(data, "__len__"):
         raise TypeError(f"{name} must be a torch Dataset or a tuple (features, labels) of tensors or NumPy arrays, "
@@ -159,6 +159,9 @@ def _concat(chunks: list[torch.Tensor], pad: float) -> torch.Tensor:
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     """Share of correct argmax predictions, ignoring labels of -100 (padding)."""
+    if not torch.is_tensor(logits) or not torch.is_tensor(labels) or logits.shape[:-1] != labels.shape:
+        raise TypeError("logits and labels must be tensors, logits of shape labels.shape + (classes,); got "
+                        f"{getattr(logits, 'shape', logits)!r} and {getattr(labels, 'shape', labels)!r}")
     keep = labels != -100
     if not keep.any():
         raise ValueError("no labels to score (all are -100); evaluate on labelled data")

@@ -142,11 +142,10 @@ def check_array(name: str, value: Any, ndim: int | None = None, numeric: bool = 
         raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}; {hint}")
     if (len(array) if array.ndim else 0) < min_rows:
         raise ValueError(f"{name} must have at least {min_rows} row{'s' * (min_rows > 1)}, got shape {array.shape}")
-    if numeric:
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-        if finite and array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise ValueError(f"{name} holds NaN or infinite values; drop or fill them first")
+    if numeric and array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if finite and array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values; drop or fill them first")
     return array
 
 

@@ -28,7 +28,7 @@ def test_entity_scores_strict():
     (lambda: classification_summary([0, 1], [0]), "of one length"),
     (lambda: classification_summary([], []), "empty"),
     (lambda: bootstrap_interval([0, 1], [0, 1], level=95), "level .between 0 and 1, e.g. 0.95. must be"),
-    (lambda: bootstrap_interval([0, 1], [0, 1], n_resamples=10), "n_resamples must be an integer >= 100"),
+    (lambda: bootstrap_interval([0, 1], [0, 1], n_resamples=10), "n_resamples must be an integer from 100 to 100000"),
     (lambda: mean_interval([0.8]), "at least two values"),
     (lambda: entity_scores([["O"]], []), "1 gold sentences but 0 predicted"),
     (lambda: entity_scores([["O", "O"]], [["O"]]), "sentence 0: 2 gold tags but 1 predicted"),

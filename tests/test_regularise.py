@@ -58,7 +58,7 @@ def test_fgm_changes_training_and_restores_embeddings():
 @pytest.mark.parametrize("call,match", [
     (lambda: random_deletion("tea", p=1.0), r"p \(a probability\) must be a finite number >= 0 and < 1"),
     (lambda: random_deletion("   "), "non-empty string"),
-    (lambda: random_swap("a b", n_swaps=-1), "n_swaps must be an integer >= 0"),
+    (lambda: random_swap("a b", n_swaps=-1), "n_swaps must be an integer from 0 to 10000"),
     (lambda: FGM(epsilon=0), "epsilon must be a finite number > 0"),
     (lambda: train([FGM(embedding_name="no_such")]), "expected one trainable parameter"),
 ])

