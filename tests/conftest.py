@@ -1,5 +1,6 @@
 """Shared test setup: no network, small threads, the ci profile."""
 import os
+import shutil
 import socket
 
 import pytest
@@ -41,3 +42,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Playwright, offline (the site and JupyterLab checks)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if chromium is None:
+        pytest.fail("no Chromium found: apt-get install chromium (make setup does this on Debian)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--disable-gpu"])
+        yield browser
+        browser.close()

@@ -11,7 +11,6 @@ chapter appear. A screenshot goes to ``artifacts/lab_<chapter>.png``.
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -77,21 +76,6 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if chromium is None:
-        pytest.fail("no Chromium found: apt-get install chromium (make setup does this on Debian)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-gpu"])
-        yield browser
-        browser.close()
 
 
 def test_chapter_renders_in_jupyterlab(lab, browser):

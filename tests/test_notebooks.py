@@ -11,6 +11,10 @@ CHAPTERS = sorted(Path(__file__).parents[1].glob("chapters/*.ipynb"))
 MACHINE_PATH = re.compile(r"(/work/|/home/|/root/|/Users/|/tmp/|site-packages|[A-Z]:\\\\)")
 GLUE_ROLE = re.compile(r"\{glue(?::[a-z]*)?\}`[^`]*`")   # shows raw in JupyterLab: use {eval}`glued("name:spec")`
 MAX_BYTES = 3 * 2**20
+MAX_LINE = 100          # characters a line of code, so no cell runs off the page
+NUMREF = re.compile(r"\{numref\}`(?:[^`<]*<)?((?:fig|tbl)-[a-z0-9-]+)>?`")
+EXERCISE = re.compile(r":::\{exercise\}[^\n]*\n:label: ([a-z0-9-]+)")
+SOLUTION = re.compile(r":::\{solution\} ([a-z0-9-]+)\n:class: dropdown")
 
 
 def texts(nb):
@@ -73,3 +77,60 @@ def test_chapter_follows_the_conventions(path):
                 f"the glued value gives {entry['result']['data']}: re-run the chapter (make run) or " \
                 "python scripts/convert_glue_to_eval.py"
     assert "NBVAL_CHECK_OUTPUT" in source
+
+
+def shown_outputs(cell):
+    """Outputs a reader sees (glue records with display=False are not shown)."""
+    return [o for o in cell.get("outputs", []) if o.get("output_type") in ("display_data", "execute_result")
+            and not all(k.startswith("application/papermill.record/") for k in o.get("data", {}))]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_figures_are_numbered_with_captions(path):
+    nb = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    cited = set(NUMREF.findall(markdown))
+    figures = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        spec = cell.metadata.get("mystnb", {}).get("figure")
+        images = [o for o in shown_outputs(cell) if "image/png" in o.get("data", {})]
+        if images:
+            assert spec, f"{path.name}: cell {cell.get('id')} shows a figure with no number or caption; add " \
+                         "metadata mystnb.figure = {name: fig-..., caption: ...}"
+        if not spec:
+            continue
+        figures += 1
+        name, caption = spec.get("name", ""), spec.get("caption", "")
+        assert re.fullmatch(r"(fig|tbl)-[a-z0-9-]+", name), f"{path.name}: figure name {name!r} must be fig-... or tbl-..."
+        assert len(caption.split()) >= 8, f"{path.name}: {name}'s caption must say what to look at: {caption!r}"
+        assert len(shown_outputs(cell)) == 1, f"{path.name}: {name}'s cell must show exactly one output (move glue " \
+                                              "calls and other displays to the next cell)"
+        assert name in cited, f"{path.name}: prose never cites {name} ({{numref}}`{name}`)"
+    assert cited <= {c.metadata.get("mystnb", {}).get("figure", {}).get("name") for c in nb.cells}, \
+        f"{path.name}: prose cites figures that do not exist"
+    print(f"{path.name}: {figures} numbered figures and tables")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_code_fits_the_page(path):
+    nb = nbformat.read(path, as_version=4)
+    long = [(c.get("id"), len(line)) for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()
+            if len(line) > MAX_LINE]
+    assert not long, f"{path.name}: code lines over {MAX_LINE} characters (cell id, length): {long[:5]}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_exercises_and_prerequisites(path):
+    nb = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    exercises, solutions = EXERCISE.findall(markdown), SOLUTION.findall(markdown)
+    assert len(exercises) >= 3, f"{path.name}: fewer than three numbered exercises ({{exercise}} with :label:)"
+    assert sorted(exercises) == sorted(solutions), f"{path.name}: each exercise needs one folded solution; " \
+                                                   f"exercises {exercises}, solutions {solutions}"
+    assert "Solution\n:class: dropdown" not in markdown, f"{path.name}: solutions go in {{solution}} directives"
+    builds_on = nb.metadata.get("hcbook", {}).get("builds_on")
+    assert isinstance(builds_on, list), f"{path.name}: notebook metadata hcbook.builds_on lists the chapters it needs"
+    stems = {p.stem for p in CHAPTERS}
+    assert set(builds_on) <= stems - {path.stem}, f"{path.name}: builds_on names unknown chapters: {builds_on}"
