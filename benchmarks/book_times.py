@@ -11,7 +11,6 @@ Goals: ci profile <= 60 s a notebook; site build <= 2 minutes.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -20,16 +19,15 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from hclib.runcard import read_run_card
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def committed_run(path: Path) -> tuple[str, float]:
     """Profile and wall seconds from a committed notebook's run card."""
-    texts = [o.get("text", "") for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
-             for o in c.get("outputs", [])]
-    profile = re.search(r"profile\s+(\w+)", texts[0]).group(1)
-    seconds = float(re.search(r"Finished in ([\d.]+) s", texts[-1]).group(1))
-    return profile, seconds
+    card = read_run_card(nbformat.read(path, as_version=4).cells)
+    return card["profile"], card["seconds"]
 
 
 def ci_run(path: Path) -> float:

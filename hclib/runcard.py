@@ -7,6 +7,7 @@ tell which figures came from which machine.
 from __future__ import annotations
 
 import platform
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -87,3 +88,25 @@ def run_card(seed: int = 0, show: bool = True) -> RunCard:
     if show:
         print(card)
     return card
+
+
+def read_run_card(cells: list) -> dict[str, str | float] | None:
+    """Profile, device and wall seconds from an executed notebook's cells (its run card's two lines).
+
+    ``cells`` are notebook cells as dicts (``json.load`` or ``nbformat``); ``None`` when the notebook
+    has no run card and closing line.
+
+    >>> read_run_card([{"cell_type": "code", "outputs": [
+    ...     {"output_type": "stream", "text": "Run card\\n  profile  cpu\\n  device   CPU\\n"},
+    ...     {"output_type": "stream", "text": "Finished in 51.3 s (profile cpu)"}]}])
+    {'profile': 'cpu', 'device': 'CPU', 'seconds': 51.3}
+    """
+    texts = ["".join(o.get("text", "")) for c in cells if c["cell_type"] == "code"
+             for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+    profile = re.search(r"profile\s+(\w+)", texts[0]) if texts else None
+    device = re.search(r"device\s+(.+)", texts[0]) if texts else None
+    finished = re.search(r"Finished in ([\d.]+) s", texts[-1]) if texts else None
+    if profile is None or finished is None:
+        return None
+    return {"profile": profile.group(1), "device": device.group(1).strip() if device else "",
+            "seconds": float(finished.group(1))}

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -27,22 +26,20 @@ from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hclib.prose import METADATA_KEY, expressions  # noqa: E402
+from hclib.runcard import read_run_card  # noqa: E402
 
 TIMES = Path(__file__).resolve().parents[1] / "chapters" / "run_times.json"
 
 
 def record_time(path: Path, nb: nbformat.NotebookNode, profile: str) -> None:
     """Store the run card's wall time of this run in chapters/run_times.json."""
-    streams = ["".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-               if o.get("output_type") == "stream"]
-    finished = re.search(r"Finished in ([\d.]+) s", streams[-1]) if streams else None
-    if finished is None:
-        raise SystemExit(f"{path}: no run card closing line ('Finished in ... s') in the last output")
-    device = re.search(r"device\s+(.+)", streams[0])
+    card = read_run_card(nb.cells)
+    if card is None:
+        raise SystemExit(f"{path}: no run card and closing line ('Finished in ... s') in the outputs")
     times = json.loads(TIMES.read_text()) if TIMES.is_file() else {}
     times.setdefault(path.stem, {})[profile] = {
-        "seconds": float(finished.group(1)), "date": time.strftime("%Y-%m-%d"),
-        "machine": device.group(1).strip() if device else platform.machine()}
+        "seconds": card["seconds"], "date": time.strftime("%Y-%m-%d"),
+        "machine": card["device"] or platform.machine()}
     TIMES.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
 
 

@@ -24,6 +24,8 @@ from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 
+from hclib.runcard import read_run_card
+
 PROFILES = ("ci", "cpu", "gpu")
 WORDS_PER_MINUTE = 200      # prose read with attention
 CODE_LINES_PER_MINUTE = 10  # code read, not just skimmed
@@ -68,13 +70,9 @@ def chapter_facts(notebook: Path, times: dict) -> dict:
     code_lines = sum(len("".join(c["source"]).splitlines()) for c in nb["cells"] if c["cell_type"] == "code")
     minutes = words / WORDS_PER_MINUTE + code_lines / CODE_LINES_PER_MINUTE
     runs = {p: (times.get(notebook.stem) or {}).get(p) for p in PROFILES}
-    texts = ["".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
-             if o.get("output_type") == "stream"]
-    if texts:
-        profile = re.search(r"profile\s+(\w+)", texts[0])
-        finished = re.search(r"Finished in ([\d.]+) s", texts[-1])
-        if profile and finished:
-            runs[profile.group(1)] = {"seconds": float(finished.group(1)), "committed": True}
+    card = read_run_card(nb["cells"])
+    if card:
+        runs[card["profile"]] = {"seconds": card["seconds"], "committed": True}
     return {"reading_minutes": max(5, 5 * round(minutes / 5)), "runs": runs,
             "builds_on": nb["metadata"].get("hcbook", {}).get("builds_on", [])}
 
