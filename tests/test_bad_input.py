@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from hclib import active, charenc, checkpoint, cost, crf, data, finetune, labels, lrfinder, machine  # noqa: E402
 from hclib import metrics, mlm, plots, profiles, progress, record, regularise, seed, tagging, train  # noqa: E402
-from hclib import validate  # noqa: E402
+from hclib import experiment, heads, toplayers, validate  # noqa: E402
 
 CLEAR = (ValueError, TypeError, FileNotFoundError)
 MISSING = Path("/no/such/folder/file.json")
@@ -42,6 +42,9 @@ TOY = (torch.randn(16, 3), torch.randint(0, 2, (16,)))
 LM = mlm.MaskedLM(charenc.CharTransformer(len(VOCAB), dim=8, layers=1, heads=2, max_length=16))
 STAGE = dict(name="labelling", work=100 * cost.ureg.item, rate=cost.ureg("10 item / person / hour"), workers=2,
              price=None, serial_fraction=0.1, coordination=0.01)
+TABLE = experiment.run_settings(lambda seed, draw, shift: {"accuracy": 0.5 + shift + 0.01 * seed},
+                               {"a": {"shift": 0.0}, "b": {"shift": 0.1}}, seeds=range(3))
+STATES = [torch.zeros(3, 384), torch.zeros(2, 384)]
 RECORD = record.RunRecord(device="CPU", device_type="cpu", wall_seconds=2.0, train_seconds=1.0, samples=10)
 
 # values a student passes by mistake, and edge cases
@@ -110,6 +113,21 @@ CASES = [
     Case("labels_to_reach", active.labels_to_reach,
          dict(curve=pd.DataFrame({"labels": [10, 20], "accuracy": [0.6, 0.8]}), target=0.7)),
     Case("flip_labels", active.flip_labels, dict(y=Y, share=0.1)),
+    # experiments
+    Case("run_settings", experiment.run_settings,
+         dict(run=lambda seed, draw: {"accuracy": 0.5}, settings={"a": {}}, seeds=[0, 1], draws=[0], progress=False)),
+    Case("paired_differences", experiment.paired_differences,
+         dict(table=TABLE, metric="accuracy", baseline="a", level=0.95, effect=0.01, higher_is_better=True,
+              unit=("seed", "draw"))),
+    Case("seeds_needed", experiment.seeds_needed, dict(sd_diff=0.01, effect=0.01, level=0.95, power=0.8)),
+    Case("verdict", experiment.verdict, dict(low=-0.1, high=0.1, higher_is_better=True)),
+    # heads on frozen features
+    Case("HeadConfig", heads.HeadConfig, dict(hidden=8, dropout=0.1, l2=0.0, weight_decay=0.0, lr=1e-3, epochs=3,
+                                              batch_size=None, patience=None, adversarial=0.0, snapshots=0,
+                                              eval_every=1)),
+    Case("train_head", heads.train_head, dict(x_train=X, y_train=Y, x_val=X, y_val=Y,
+                                              config=heads.HeadConfig(hidden=4, epochs=2), seed=0), examples=8),
+    Case("StatesDataset", toplayers.StatesDataset, dict(states=STATES, labels=[0, 1])),
     # character encoders
     Case("CharVocab", charenc.CharVocab, dict(chars=["北", "京"])),
     Case("CharVocab.build", charenc.CharVocab.build, dict(texts=["北京"], min_count=1)),
