@@ -66,7 +66,8 @@ def learning_curve(X_pool, y_pool, X_test, y_test, strategy: str, make_model: Ca
 
     ``y_pool`` plays the annotator: the label of an example is revealed when it is chosen
     (pass noisy labels to simulate a noisy annotator). The first ``start`` labels are random
-    for every strategy, so strategies differ only in what they choose.
+    for every strategy, so strategies differ only in what they choose. Each row also gives the share of
+    the labels bought so far that are class 1: a strategy can skew the class balance of what it buys.
     """
     check_choice("strategy", strategy, STRATEGIES)
     y_pool, y_test = check_array("y_pool", y_pool, ndim=1, numeric=False), check_array("y_test", y_test, ndim=1,
@@ -88,7 +89,8 @@ def learning_curve(X_pool, y_pool, X_test, y_test, strategy: str, make_model: Ca
     rows = []
     while True:
         model = make_model().fit(X_pool[labelled], y_pool[labelled])
-        rows.append({"labels": len(labelled), "accuracy": float((model.predict(X_test) == y_test).mean())})
+        rows.append({"labels": len(labelled), "accuracy": float((model.predict(X_test) == y_test).mean()),
+                     "share of class 1": float(np.mean(y_pool[labelled] == 1))})
         if len(labelled) >= budget:
             return pd.DataFrame(rows).assign(strategy=strategy, seed=seed)
         pool = np.setdiff1d(np.arange(len(y_pool)), labelled)

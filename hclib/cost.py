@@ -38,6 +38,9 @@ WORKER = {"human": ureg.person, "machine": ureg.device}
 # A stated assumption, not a measurement: the US median hourly wage of data scientists, May 2023
 # (US Bureau of Labor Statistics, Occupational Employment and Wage Statistics, 2024), rounded.
 DATA_SCIENTIST_USD_PER_HOUR = 52.0
+# A stated assumption, not a measurement: what a trained annotator is paid an hour in this book's examples.
+# Labelling is an annotator's work, not a data scientist's; crowd-work rates are often far lower.
+ANNOTATOR_USD_PER_HOUR = 18.0
 
 
 def _check(name: str, value, dimension: str, example: str) -> None:

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -210,6 +211,15 @@ def config_dict(config: HeadConfig) -> dict:
     return asdict(config)
 
 
+@functools.lru_cache(maxsize=4)
+def _weights_digest(folder: str) -> str:
+    """SHA-256 of the encoder's weight files (read once a session)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.safetensors")) + sorted(Path(folder).glob("*.bin")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def cached_embeddings(texts: Sequence[str], cache_dir: str | Path, max_length: int = 128,
                       batch_size: int = 64) -> np.ndarray:
     """The frozen encoder's sentence embeddings of ``texts``, computed once and kept on disk.
@@ -227,8 +237,7 @@ def cached_embeddings(texts: Sequence[str], cache_dir: str | Path, max_length: i
     digest = hashlib.sha256()
     for text in texts:
         digest.update(text.encode() + b"\0")
-    weights = sorted(encoder_path().glob("*.safetensors"))
-    digest.update(f"{max_length}|{[(w.name, w.stat().st_size) for w in weights]}".encode())
+    digest.update(f"{max_length}|{_weights_digest(str(encoder_path()))}".encode())
     path = folder / f"embeddings-{digest.hexdigest()[:20]}.npy"
     if path.exists():
         cached = np.load(path)

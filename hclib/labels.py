@@ -129,6 +129,14 @@ class LabelStore:
         seen = self.seen()
         return next((item for item in check_strings("order", order, min_length=0) if item not in seen), None)
 
+    def median_seconds(self) -> float | None:
+        """Median seconds a labelled item took (skips excluded): robust to a coffee break; ``None`` before the first."""
+        times = sorted(r["seconds"] for r in self.records() if r["label"] is not None)
+        if not times:
+            return None
+        mid = len(times) // 2
+        return times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+
     def seconds_per_label(self) -> float | None:
         """Mean seconds a labelled item took (skips excluded); ``None`` before the first label."""
         times = [r["seconds"] for r in self.records() if r["label"] is not None]

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from hclib.metrics import bootstrap_interval, classification_summary, entity_scores, mean_interval
@@ -36,3 +37,18 @@ def test_entity_scores_strict():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_paired_bootstrap_cancels_the_shared_noise():
+    from hclib.metrics import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    a = np.where(rng.random(400) < 0.8, y, 1 - y)  # about 80 % right
+    b = a.copy()
+    b[:12] = 1 - y[:12]  # b is wrong on 12 more examples than a at most
+    r = paired_bootstrap(y, a, b)
+    assert r["diff"] == pytest.approx(np.mean(a == y) - np.mean(b == y))
+    assert 0 < r["low"] <= r["diff"] <= r["high"] < 0.06  # paired: narrow, and excludes zero
+    with pytest.raises(ValueError, match="y_true and y_pred"):
+        paired_bootstrap(y, a, b[:-1])
