@@ -54,17 +54,9 @@ def bootstrap_interval(y_true: Sequence, y_pred: Sequence, metric: Callable = ac
     True
     """
     y_true, y_pred = _check_pair(y_true, y_pred)
-    if not callable(metric):
-        raise TypeError(f"metric must be a function metric(y_true, y_pred) -> float, got {metric!r}")
-    level = _check_level(level)
-    n_resamples = check_int("n_resamples", n_resamples, minimum=100, maximum=100_000)
-    if n_resamples * len(y_true) > 10**8:
-        raise ValueError(f"n_resamples={n_resamples} resamples of {len(y_true)} examples would not fit in memory; "
-                         "use fewer resamples (1,000 give a usable 95 % interval)")
-    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    level, idx = _resampling(metric, level, n_resamples, len(y_true), seed)
     if all(isinstance(v, (int, float, np.number)) for v in y_true.tolist() + y_pred.tolist()):
         y_true, y_pred = np.asarray(y_true.tolist()), np.asarray(y_pred.tolist())  # numbers as numbers
-    idx = rng.integers(0, len(y_true), size=(n_resamples, len(y_true)))
     try:
         scores = np.array([metric(y_true[i], y_pred[i]) for i in idx], dtype=float)
     except ValueError as e:  # e.g. ROC AUC of a resample that holds one class only
@@ -88,16 +80,8 @@ def paired_bootstrap(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, metri
     """
     y_true, pred_a = _check_pair(y_true, pred_a)
     _, pred_b = _check_pair(y_true, pred_b)
-    if not callable(metric):
-        raise TypeError(f"metric must be a function metric(y_true, y_pred) -> float, got {metric!r}")
-    level = _check_level(level)
-    n_resamples = check_int("n_resamples", n_resamples, minimum=100, maximum=100_000)
-    if n_resamples * len(y_true) > 10**8:
-        raise ValueError(f"n_resamples={n_resamples} resamples of {len(y_true)} examples would not fit in memory; "
-                         "use fewer resamples")
+    level, idx = _resampling(metric, level, n_resamples, len(y_true), seed)
     y_true, pred_a, pred_b = (np.asarray(v.tolist()) for v in (y_true, pred_a, pred_b))
-    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
-    idx = rng.integers(0, len(y_true), size=(n_resamples, len(y_true)))
     diffs = np.array([metric(y_true[i], pred_a[i]) - metric(y_true[i], pred_b[i]) for i in idx], dtype=float)
     low, high = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
     return {"diff": float(metric(y_true, pred_a) - metric(y_true, pred_b)), "low": float(low), "high": float(high)}
@@ -117,6 +101,19 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> dict[str, flo
     half = stats.t.ppf((1 + level) / 2, len(x) - 1) * std / np.sqrt(len(x))
     return {"mean": float(mean), "std": float(std), "low": float(mean - half), "high": float(mean + half),
             "n": len(x)}
+
+
+def _resampling(metric: Callable, level: float, n_resamples: int, n: int, seed: int) -> tuple[float, np.ndarray]:
+    """Check a bootstrap's settings; return the level and the resampled indices (n_resamples x n)."""
+    if not callable(metric):
+        raise TypeError(f"metric must be a function metric(y_true, y_pred) -> float, got {metric!r}")
+    level = _check_level(level)
+    n_resamples = check_int("n_resamples", n_resamples, minimum=100, maximum=100_000)
+    if n_resamples * n > 10**8:
+        raise ValueError(f"n_resamples={n_resamples} resamples of {n} examples would not fit in memory; "
+                         "use fewer resamples (1,000 give a usable 95 % interval)")
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    return level, rng.integers(0, n, size=(n_resamples, n))
 
 
 def _check_level(level: float) -> float:

@@ -124,3 +124,4 @@ class LabellingTool:
         from IPython.display import display
 
         display(self.view)
+        self._shown_at = time.monotonic()  # the first text's clock starts when the tool is on screen
