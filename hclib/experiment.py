@@ -87,6 +87,11 @@ def run_settings(run: Callable[..., Mapping], settings: Mapping[str, Mapping], s
     return pd.DataFrame(rows)
 
 
+def _check_direction(higher_is_better) -> None:
+    if not isinstance(higher_is_better, (bool, np.bool_)):
+        raise TypeError(f"higher_is_better must be True (accuracy) or False (a loss), got {higher_is_better!r}")
+
+
 def verdict(low: float, high: float, higher_is_better: bool = True) -> str:
     """'helps', 'hurts' or 'cannot tell', read from a difference's interval (setting minus baseline).
 
@@ -94,6 +99,7 @@ def verdict(low: float, high: float, higher_is_better: bool = True) -> str:
     ('helps', 'cannot tell', 'helps')
     """
     low, high = check_number("low", low), check_number("high", high)
+    _check_direction(higher_is_better)
     if low > high:
         raise ValueError(f"low={low} is above high={high}; pass the interval's ends in order")
     if low > 0:
@@ -152,6 +158,9 @@ def paired_differences(table: pd.DataFrame, metric: str, baseline: str, level: f
     if baseline not in settings:
         raise ValueError(f"baseline={baseline!r} is not a setting of the table; the settings are {settings}")
     level = check_number("level (e.g. 0.95)", level, minimum=0, maximum=1, low_open=True, high_open=True)
+    _check_direction(higher_is_better)
+    if effect is not None:
+        effect = check_number("effect (the difference to resolve, > 0)", effect, minimum=0, low_open=True)
     values = pd.to_numeric(table[metric], errors="coerce")
     if values.isna().any():
         raise ValueError(f"column {metric!r} holds values that are not numbers (or NaN); compare a numeric metric")

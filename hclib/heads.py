@@ -16,7 +16,7 @@ average several heads' :meth:`HeadRun.predict_proba`.
 
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=(80, 5)); y = (x[:, 0] > 0).astype(int)
->>> run = train_head(x, y, x, y, HeadConfig(hidden=8, epochs=30))
+>>> run = train_head(x, y, x, y, HeadConfig(hidden=8, epochs=100, lr=1e-2))
 >>> run.history[-1]["train_accuracy"] > 0.9
 True
 """
