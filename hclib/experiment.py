@@ -25,18 +25,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hclib.validate import check_int, check_number, check_str
+from hclib.validate import check_int, check_list, check_number, check_str
 
 UNIT = ("seed", "draw")  # the columns that pair two runs: the same seed on the same data draw
 
 
 def _check_ints(name: str, values: Iterable[int]) -> list[int]:
-    try:
-        values = list(values)
-    except TypeError:
-        raise TypeError(f"{name} must be a list or range of integers (e.g. range(20)), got {values!r}") from None
-    if not values:
-        raise ValueError(f"{name} is empty; pass at least one, e.g. {name}=range(3)")
+    values = check_list(name, values, min_length=1)
     values = [check_int(f"{name}[{i}]", v, minimum=0) for i, v in enumerate(values)]
     if len(set(values)) != len(values):
         raise ValueError(f"{name} holds repeated values {values}; each must appear once")
@@ -126,12 +121,13 @@ def seeds_needed(sd_diff: float, effect: float, level: float = 0.95, power: floa
     power = check_number("power (e.g. 0.8)", power, minimum=0.5, maximum=1, high_open=True)
     if sd_diff == 0:
         return 2
-    n = np.arange(2, 1_000_001)
-    reach = (stats.t.ppf((1 + level) / 2, n - 1) + stats.t.ppf(power, n - 1)) * sd_diff / np.sqrt(n)
-    if not (reach <= effect).any():
-        raise ValueError(f"no number of runs up to a million resolves effect={effect} with sd_diff={sd_diff}; "
-                         "shrink the spread (a larger test set, a steadier recipe) or ask about a larger effect")
-    return int(n[np.argmax(reach <= effect)])
+    for low, high in ((2, 1_001), (1_001, 1_000_001)):  # the common case first: under a thousand runs
+        n = np.arange(low, high)
+        reach = (stats.t.ppf((1 + level) / 2, n - 1) + stats.t.ppf(power, n - 1)) * sd_diff / np.sqrt(n)
+        if (reach <= effect).any():
+            return int(n[np.argmax(reach <= effect)])
+    raise ValueError(f"no number of runs up to a million resolves effect={effect} with sd_diff={sd_diff}; "
+                     "shrink the spread (a larger test set, a steadier recipe) or ask about a larger effect")
 
 
 def paired_differences(table: pd.DataFrame, metric: str, baseline: str, level: float = 0.95,

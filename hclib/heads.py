@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -204,11 +204,6 @@ def train_head(x_train: np.ndarray, y_train: Sequence[int], x_val: np.ndarray, y
         model.load_state_dict(best_state)
     model.eval()
     return run
-
-
-def config_dict(config: HeadConfig) -> dict:
-    """The settings as a plain dict (for a run's record)."""
-    return asdict(config)
 
 
 @functools.lru_cache(maxsize=4)
