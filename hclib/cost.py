@@ -41,6 +41,9 @@ DATA_SCIENTIST_USD_PER_HOUR = 52.0
 # A stated assumption, not a measurement: what a trained annotator is paid an hour in this book's examples.
 # Labelling is an annotator's work, not a data scientist's; crowd-work rates are often far lower.
 ANNOTATOR_USD_PER_HOUR = 18.0
+# A stated assumption, not a measurement: seconds an annotator spends reading one short product review and
+# choosing its class (the human-in-the-loop chapter's labelling tool measures this for a real person).
+REVIEW_LABEL_SECONDS = 10.0
 
 
 def _check(name: str, value, dimension: str, example: str) -> None:

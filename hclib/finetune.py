@@ -118,7 +118,12 @@ def add_lora(model: torch.nn.Module, r: int = 8, alpha: int = 16, dropout: float
                          f"{sorted(n for n in names if n in ('query', 'key', 'value', 'dense'))}")
     from peft import LoraConfig, TaskType, get_peft_model
 
-    task = TaskType.TOKEN_CLS if "TokenClassification" in type(model).__name__ else TaskType.SEQ_CLS
+    from hclib.models import MeanPoolClassifier
+
+    if isinstance(model, MeanPoolClassifier):  # not a Hugging Face task model: name its head to train
+        task, train_also = None, ["classifier", *train_also]
+    else:
+        task = TaskType.TOKEN_CLS if "TokenClassification" in type(model).__name__ else TaskType.SEQ_CLS
     config = LoraConfig(task_type=task, r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets),
                         modules_to_save=list(train_also) or None)
     with warnings.catch_warnings():  # a deprecation notice between peft and transformers 5, not ours

@@ -22,6 +22,7 @@ from hclib.validate import check_choice, check_int, check_list, check_number, ch
 from hclib.machine import resolve_device  # noqa: E402
 
 TASKS = ("classification", "token", "embedding")
+POOLINGS = ("cls", "mean")
 
 
 def encoder_path() -> Path:
@@ -48,19 +49,30 @@ def load_tokenizer():
     return AutoTokenizer.from_pretrained(encoder_path())
 
 
-def load_encoder(task: str = "classification", num_labels: int = 2, dropout: float | None = None):
+def load_encoder(task: str = "classification", num_labels: int = 2, dropout: float | None = None,
+                 pooling: str = "cls"):
     """Load the encoder with a fresh head for ``task``.
 
     ``'classification'``: one label a text; ``'token'``: one label a token;
     ``'embedding'``: the bare encoder. ``dropout`` overrides the hidden and
     attention dropout (0.1 in the checkpoint). Weights are kept in float32.
+    For classification, ``pooling='cls'`` is BERT's head (the ``[CLS]`` vector through the
+    pooler's dense layer and tanh, then a linear classifier); ``pooling='mean'`` averages the
+    token vectors, as all-MiniLM was trained to, then a linear classifier
+    (:class:`MeanPoolClassifier`).
 
     >>> model = load_encoder("classification", num_labels=2)
     >>> model.config.num_labels
     2
     """
     check_choice("task", task, TASKS)
+    check_choice("pooling", pooling, POOLINGS)
     num_labels = check_int("num_labels", num_labels, minimum=2)
+    if pooling == "mean":
+        if task != "classification":
+            raise ValueError(f"pooling='mean' is for task='classification', got task={task!r}; "
+                             "leave pooling at 'cls' for other tasks")
+        return MeanPoolClassifier(load_encoder("embedding", dropout=dropout), num_labels)
     dropout = check_number("dropout", dropout, minimum=0, maximum=1, high_open=True, optional=True)
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification
     from transformers.utils import logging
@@ -77,6 +89,33 @@ def load_encoder(task: str = "classification", num_labels: int = 2, dropout: flo
     finally:
         logging.set_verbosity(verbosity)
         logging.enable_progress_bar()
+
+
+class MeanPoolClassifier(torch.nn.Module):
+    """An encoder, the mean of its token vectors over the real tokens, dropout and a linear classifier.
+
+    Called like a Hugging Face classifier (``model(input_ids=..., attention_mask=..., labels=...)``);
+    returns a dict with ``logits`` and, given labels, the cross-entropy ``loss``.
+    """
+
+    base_model_prefix = "encoder"  # where hclib.finetune finds the Transformer layers
+
+    def __init__(self, encoder: torch.nn.Module, num_labels: int = 2):
+        super().__init__()
+        self.encoder = encoder
+        self.encoder.pooler = None  # the [CLS] pooler is not used: keep it out of the parameters
+        self.config = encoder.config
+        self.dropout = torch.nn.Dropout(self.config.hidden_dropout_prob)
+        self.classifier = torch.nn.Linear(self.config.hidden_size, check_int("num_labels", num_labels, minimum=2))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids=None,
+                labels: torch.Tensor | None = None) -> dict:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        logits = self.classifier(self.dropout((hidden * mask).sum(1) / mask.sum(1)))
+        loss = None if labels is None else torch.nn.functional.cross_entropy(logits, labels)
+        return {"loss": loss, "logits": logits}
 
 
 class TextDataset(Dataset):
@@ -117,12 +156,14 @@ class TextDataset(Dataset):
 
 @torch.no_grad()
 def embed(texts: list[str], batch_size: int = 64, max_length: int = 256, device: str = "auto",
-          model=None) -> np.ndarray:
-    """Mean-pooled sentence embeddings (N x 384) from the frozen encoder.
+          model=None, pooling: str = "mean") -> np.ndarray:
+    """Sentence embeddings (N x 384) from the frozen encoder: the mean of the token vectors, or with
+    ``pooling='cls'`` the last layer's ``[CLS]`` vector.
 
     >>> embed(["a fine tea", "stale and bitter"]).shape
     (2, 384)
     """
+    check_choice("pooling", pooling, POOLINGS)
     dev = resolve_device(device)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     model = (model or load_encoder("embedding")).to(dev).eval()
@@ -134,5 +175,6 @@ def embed(texts: list[str], batch_size: int = 64, max_length: int = 256, device:
         batch = data.collate([data[i] for i in idx]).to(dev)
         hidden = model(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
+        pooled = hidden[:, 0] if pooling == "cls" else (hidden * mask).sum(1) / mask.sum(1)
+        out[idx] = pooled.float().cpu().numpy()
     return out

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from hclib.validate import check_int, check_list, check_number
+from hclib.validate import check_choice, check_int, check_list, check_number
 
 
 def _encoder(split_at: int):
@@ -117,11 +117,15 @@ class TopEncoder(nn.Module):
         self.classifier = nn.Linear(self.config.hidden_size, check_int("num_labels", num_labels, minimum=2))
         self.initial = {name: p.detach().clone() for name, p in self.layers.named_parameters()}
 
-    def pooled(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Mean of the top layer's token vectors over the real tokens: the sentence embedding."""
+    def pooled(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor,
+               pooling: str = "mean") -> torch.Tensor:
+        """The sentence embedding: the mean of the top layer's token vectors over the real tokens, or with
+        ``pooling='cls'`` the top layer's vector at the ``[CLS]`` position."""
         mask4 = _bidirectional_mask(self.config, hidden_states, attention_mask)
         for layer in self.layers:
             hidden_states = layer(hidden_states, mask4)
+        if pooling == "cls":
+            return hidden_states[:, 0]
         weights = attention_mask.unsqueeze(-1).to(hidden_states.dtype)
         return (hidden_states * weights).sum(1) / weights.sum(1)
 
@@ -139,15 +143,18 @@ class TopEncoder(nn.Module):
         return float(np.sqrt(moved / size))
 
     @torch.no_grad()
-    def embed(self, data: StatesDataset, batch_size: int = 64) -> np.ndarray:
-        """Sentence embeddings of cached states from the (possibly fine-tuned) top layers."""
+    def embed(self, data: StatesDataset, batch_size: int = 64, pooling: str = "mean") -> np.ndarray:
+        """Sentence embeddings of cached states from the (possibly fine-tuned) top layers (``pooling``:
+        ``'mean'`` or ``'cls'``, as in :meth:`pooled`)."""
         if not isinstance(data, StatesDataset):
             raise TypeError(f"data must be a StatesDataset, got {type(data).__name__}")
+        check_choice("pooling", pooling, ("mean", "cls"))
         was_training, device = self.training, next(self.parameters()).device
         self.eval()
         out = []
         for start in range(0, len(data), batch_size):
             batch = data.collate([data[i] for i in range(start, min(start + batch_size, len(data)))])
-            out.append(self.pooled(batch["hidden_states"].to(device), batch["attention_mask"].to(device)).cpu())
+            out.append(self.pooled(batch["hidden_states"].to(device), batch["attention_mask"].to(device),
+                                   pooling).cpu())
         self.train(was_training)
         return torch.cat(out).numpy()

@@ -85,3 +85,27 @@ def test_reinit_pooler_gives_fresh_reproducible_weights():
     assert abs(a.std().item() - model.config.initializer_range) < 0.002
     with pytest.raises(ValueError, match="has no pooler"):
         reinit_pooler(load_encoder("token"))
+
+
+def test_mean_pooling_classifier_takes_lora_and_partial_freezing():
+    from hclib.models import MeanPoolClassifier
+
+    model = load_encoder("classification", pooling="mean")
+    assert isinstance(model, MeanPoolClassifier) and model.encoder.pooler is None
+    batch = {"input_ids": torch.tensor([[101, 2204, 5572, 102, 0]]),
+             "attention_mask": torch.tensor([[1, 1, 1, 1, 0]]), "labels": torch.tensor([1])}
+    out = model(**batch)
+    assert out["logits"].shape == (1, 2) and torch.isfinite(out["loss"])
+    # padding does not change the mean: the same text without its pad token gives the same logits
+    model.eval()
+    short = {"input_ids": batch["input_ids"][:, :4], "attention_mask": batch["attention_mask"][:, :4]}
+    assert torch.allclose(model(**short)["logits"], model(**batch)["logits"], atol=1e-5)
+    lora = add_lora(load_encoder("classification", pooling="mean"), r=8, alpha=16)
+    names = trainable_names(lora)
+    assert names and all("lora_" in n or "classifier" in n for n in names)
+    assert count_parameters(lora)["trainable"] == 6 * 2 * 8 * (384 + 384) + 384 * 2 + 2
+    lora(**batch)["loss"].backward()
+    partial = trainable_names(freeze_lower_layers(load_encoder("classification", pooling="mean"), 2))
+    assert any(".layer.5." in n for n in partial) and not any(".layer.3." in n for n in partial)
+    with pytest.raises(ValueError, match="pooling='mean' is for task='classification'"):
+        load_encoder("token", pooling="mean")

@@ -52,3 +52,23 @@ def test_paired_bootstrap_cancels_the_shared_noise():
     assert 0 < r["low"] <= r["diff"] <= r["high"] < 0.06  # paired: narrow, and excludes zero
     with pytest.raises(ValueError, match="y_true and y_pred"):
         paired_bootstrap(y, a, b[:-1])
+
+
+def test_paired_bootstrap_over_runs_widens_with_the_seed_spread():
+    from hclib.metrics import paired_bootstrap, paired_bootstrap_runs
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 400)
+    base = np.where(rng.random(400) < 0.75, y, 1 - y)
+    one = base.copy()
+    one[:40] = y[:40]  # right on 40 more examples
+    same = paired_bootstrap_runs(y, [one, one, one], base)  # three identical runs: only the test set varies
+    single = paired_bootstrap(y, one, base)
+    assert same["diff"] == pytest.approx(single["diff"])
+    assert same["low"] == pytest.approx(single["low"], abs=0.01) and same["low"] > 0
+    spread = [one, base, one]  # one run as bad as the baseline: the seeds disagree
+    wide = paired_bootstrap_runs(y, spread, base)
+    assert wide["high"] - wide["low"] > same["high"] - same["low"]
+    assert wide["diff"] == pytest.approx(np.mean([np.mean(r == y) for r in spread]) - np.mean(base == y))
+    with pytest.raises(ValueError, match=r"runs_b must be \(runs x examples\) predictions for the 400"):
+        paired_bootstrap_runs(y, [one], base[:-1])

@@ -42,3 +42,13 @@ def test_bad_input_is_named():
         StatesDataset([torch.zeros(3, 384)], [0, 1])
     with pytest.raises(TypeError, match="states"):
         StatesDataset([np.zeros((3, 384))])
+
+
+def test_cls_pooling_reads_the_first_position():
+    states = lower_states(TEXTS, split_at=5, max_length=32)
+    model = TopEncoder(split_at=5)
+    cls = model.embed(StatesDataset(states), pooling="cls")
+    assert np.abs(cls - embed(TEXTS, max_length=32, pooling="cls")).max() < 1e-4
+    assert np.abs(cls - model.embed(StatesDataset(states))).max() > 1e-2
+    with pytest.raises(ValueError, match="pooling='max' is not allowed"):
+        model.embed(StatesDataset(states), pooling="max")
