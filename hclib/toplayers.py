@@ -106,14 +106,20 @@ class StatesDataset(Dataset):
 
 
 class TopEncoder(nn.Module):
-    """The encoder's layers above ``split_at`` (pre-trained, trainable), mean pooling, dropout, a classifier."""
+    """The encoder's layers above ``split_at`` (pre-trained, trainable), mean pooling, dropout, a classifier.
+
+    ``dropout`` is the rate of every dropout inside the copied layers and before the classifier."""
 
     def __init__(self, split_at: int = 4, num_labels: int = 2, dropout: float = 0.1):
         super().__init__()
         encoder = _encoder(split_at)
         self.config = copy.deepcopy(encoder.config)
         self.layers = nn.ModuleList(copy.deepcopy(list(encoder.encoder.layer)[split_at:]))
-        self.dropout = nn.Dropout(check_number("dropout", dropout, minimum=0, maximum=1, high_open=True))
+        dropout = check_number("dropout", dropout, minimum=0, maximum=1, high_open=True)
+        for module in self.layers.modules():
+            if isinstance(module, nn.Dropout):
+                module.p = dropout
+        self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(self.config.hidden_size, check_int("num_labels", num_labels, minimum=2))
         self.initial = {name: p.detach().clone() for name, p in self.layers.named_parameters()}
 

@@ -72,3 +72,17 @@ def test_paired_bootstrap_over_runs_widens_with_the_seed_spread():
     assert wide["diff"] == pytest.approx(np.mean([np.mean(r == y) for r in spread]) - np.mean(base == y))
     with pytest.raises(ValueError, match=r"runs_b must be \(runs x examples\) predictions for the 400"):
         paired_bootstrap_runs(y, [one], base[:-1])
+
+
+def test_paired_bootstrap_runs_seed_part_is_a_student_t_half_width():
+    from scipy import stats
+
+    from hclib.metrics import paired_bootstrap_runs
+
+    y = np.ones(1000, dtype=int)
+    base = np.r_[np.ones(800), np.zeros(200)].astype(int)  # accuracy 0.80
+    runs = [np.r_[np.ones(n), np.zeros(1000 - n)].astype(int) for n in (830, 840, 850)]
+    r = paired_bootstrap_runs(y, runs, base, n_resamples=500)
+    expected = stats.t.ppf(0.975, 2) * np.std([0.83, 0.84, 0.85], ddof=1) / np.sqrt(3)
+    assert r["seed_half_width"] == pytest.approx(expected)
+    assert r["high"] - r["diff"] >= expected

@@ -52,3 +52,9 @@ def test_cls_pooling_reads_the_first_position():
     assert np.abs(cls - model.embed(StatesDataset(states))).max() > 1e-2
     with pytest.raises(ValueError, match="pooling='max' is not allowed"):
         model.embed(StatesDataset(states), pooling="max")
+
+
+def test_dropout_rate_reaches_every_copied_layer():
+    model = TopEncoder(split_at=4, dropout=0.0)
+    rates = {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)}
+    assert rates == {0.0}
