@@ -112,15 +112,27 @@ def _check_sizes(**sizes) -> list:
 class BiLSTMEncoder(nn.Module):
     """Character embeddings, then a bidirectional LSTM: the classic cheap sequence encoder.
 
+    ``vectors`` (vocab_size x embedding_dim) starts the embedding table from pre-trained character
+    vectors instead of random ones.
+
     The backward LSTM reads each sentence reversed within its own length, so padding never flows into
     it. (PyTorch's packed sequences do the same, but their backward pass on a CPU is several times slower.)
     """
 
-    def __init__(self, vocab_size: int, embedding_dim: int = 128, hidden: int = 128, dropout: float = 0.2):
+    def __init__(self, vocab_size: int, embedding_dim: int = 128, hidden: int = 128, dropout: float = 0.2,
+                 vectors=None):
         super().__init__()
         vocab_size, embedding_dim, hidden, dropout = _check_sizes(vocab_size=vocab_size, embedding_dim=embedding_dim,
                                                                   hidden=hidden, dropout=dropout)
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD)
+        if vectors is not None:  # pre-trained character vectors (hclib.charembed), trained further with the rest
+            vectors = torch.as_tensor(vectors, dtype=torch.float32)
+            if tuple(vectors.shape) != (vocab_size, embedding_dim):
+                raise ValueError(f"vectors must be (vocab_size, embedding_dim) = ({vocab_size}, {embedding_dim}), "
+                                 f"got {tuple(vectors.shape)}; build them with the same vocabulary and dim")
+            with torch.no_grad():
+                self.embedding.weight.copy_(vectors)
+                self.embedding.weight[PAD].zero_()
         self.forward_lstm = nn.LSTM(embedding_dim, hidden, batch_first=True)
         self.backward_lstm = nn.LSTM(embedding_dim, hidden, batch_first=True)
         self.dropout = nn.Dropout(dropout)

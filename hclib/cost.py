@@ -44,6 +44,10 @@ ANNOTATOR_USD_PER_HOUR = 18.0
 # A stated assumption, not a measurement: seconds an annotator spends reading one short product review and
 # choosing its class (the human-in-the-loop chapter's labelling tool measures this for a real person).
 REVIEW_LABEL_SECONDS = 10.0
+# A stated assumption, not a measurement: seconds an annotator spends reading one news sentence of about 45
+# Chinese characters and marking its people, places and organisations (span and type); annotation times vary
+# widely between sentences and annotators (Tomanek and Hahn, 2010, timed them on MUC-7).
+NER_SENTENCE_LABEL_SECONDS = 30.0
 
 
 def _check(name: str, value, dimension: str, example: str) -> None:

@@ -176,27 +176,45 @@ def span_f1(gold: Sequence[set], pred: Sequence[set]) -> float:
 ERROR_KINDS = ("correct", "wrong type", "wrong boundary", "wrong type and boundary", "spurious", "missed")
 
 
+def entity_errors(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> list[dict]:
+    """One row a predicted entity (its kind of outcome) and one a gold entity no prediction touches ("missed").
+
+    Each row gives the sentence index, the outcome (one of :data:`ERROR_KINDS`), the entity type and
+    its length in characters (the predicted entity's, or the missed gold one's), and its span.
+
+    >>> [(r["kind"], r["type"], r["length"]) for r in entity_errors([["B-PER", "I-PER", "O"]], [["B-ORG", "I-ORG", "B-LOC"]])]
+    [('wrong type', 'ORG', 2), ('spurious', 'LOC', 1)]
+    """
+    check_tag_lists(gold, pred)
+    rows = []
+    for i, (g_tags, p_tags) in enumerate(zip(gold, pred)):
+        g, p = entity_spans(g_tags), entity_spans(p_tags)
+        for kind, start, end in sorted(p, key=lambda e: e[1]):
+            overlapping = [e for e in g if e[1] < end and start < e[2]]
+            if (kind, start, end) in g:
+                outcome = "correct"
+            elif any(e[1:] == (start, end) for e in overlapping):
+                outcome = "wrong type"
+            elif any(e[0] == kind for e in overlapping):
+                outcome = "wrong boundary"
+            else:
+                outcome = "wrong type and boundary" if overlapping else "spurious"
+            rows.append({"sentence": i, "kind": outcome, "type": kind, "length": end - start, "start": start,
+                         "end": end})
+        for kind, start, end in sorted(g, key=lambda e: e[1]):
+            if not any(q[1] < end and start < q[2] for q in p):
+                rows.append({"sentence": i, "kind": "missed", "type": kind, "length": end - start, "start": start,
+                             "end": end})
+    return rows
+
+
 def error_kinds(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, int]:
     """Count predicted entities by what went wrong, plus the gold entities no prediction touches ("missed").
 
     >>> error_kinds([["B-PER", "I-PER", "O"]], [["B-ORG", "I-ORG", "B-LOC"]])["wrong type"]
     1
     """
-    check_tag_lists(gold, pred)
     counts = dict.fromkeys(ERROR_KINDS, 0)
-    for g_tags, p_tags in zip(gold, pred):
-        g, p = entity_spans(g_tags), entity_spans(p_tags)
-        for kind, start, end in p:
-            overlapping = [e for e in g if e[1] < end and start < e[2]]
-            if (kind, start, end) in g:
-                counts["correct"] += 1
-            elif any(e[1:] == (start, end) for e in overlapping):
-                counts["wrong type"] += 1
-            elif any(e[0] == kind for e in overlapping):
-                counts["wrong boundary"] += 1
-            elif overlapping:
-                counts["wrong type and boundary"] += 1
-            else:
-                counts["spurious"] += 1
-        counts["missed"] += sum(1 for e in g if not any(q[1] < e[2] and e[1] < q[2] for q in p))
+    for row in entity_errors(gold, pred):
+        counts[row["kind"]] += 1
     return counts

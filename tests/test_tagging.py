@@ -67,3 +67,13 @@ def test_span_f1_matches_seqeval_and_checks_lengths():
     assert span_f1([set()], [set()]) == 0.0
     with pytest.raises(ValueError, match="3 gold sentences but 2 predicted"):
         span_f1(spans(gold), spans(pred)[:2])
+
+
+def test_entity_errors_gives_kind_type_and_length_of_each_entity():
+    from hclib.tagging import entity_errors
+    gold = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "I-LOC"]]
+    pred = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O"]]
+    rows = entity_errors(gold, pred)
+    assert [(r["kind"], r["type"], r["length"]) for r in rows] == [("correct", "PER", 2), ("wrong boundary", "LOC", 2)]
+    assert entity_errors([["B-ORG", "I-ORG"]], [["O", "O"]])[0] == {
+        "sentence": 0, "kind": "missed", "type": "ORG", "length": 2, "start": 0, "end": 2}
