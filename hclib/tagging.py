@@ -25,7 +25,7 @@ from torch.utils.data import Dataset
 
 from hclib.charenc import PAD, CharVocab
 from hclib.crf import CRF, bio_allows
-from hclib.metrics import check_tag_lists, entity_scores
+from hclib.metrics import check_tag_lists
 from hclib.validate import check_int, check_list, check_number, check_strings
 
 TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
@@ -118,13 +118,18 @@ class Tagger(nn.Module):
         return [[self.tag_names[i] for i in row[row != -100].tolist()] for row in labels]
 
     def entity_metrics(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-        """A ``metric_fn`` for the trainer: strict entity F1, precision, recall, and character accuracy."""
+        """A ``metric_fn`` for the trainer: strict entity F1, precision, recall, and character accuracy.
+
+        Entities are compared as (type, start, end) spans, the same strict scores as seqeval's and many
+        times faster, since the trainer calls this at every evaluation."""
         mask = labels != -100
         pred, gold = self.decode(logits, mask), self.gold(labels)
-        scores = entity_scores(gold, pred)
+        pred_spans, gold_spans = [entity_spans(t) for t in pred], [entity_spans(t) for t in gold]
+        found = sum(len(g & p) for g, p in zip(gold_spans, pred_spans))
+        predicted, actual = sum(map(len, pred_spans)), sum(map(len, gold_spans))
         char_acc = sum(p == g for ps, gs in zip(pred, gold) for p, g in zip(ps, gs)) / int(mask.sum())
-        return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
-                "char_accuracy": char_acc}
+        return {"f1": span_f1(gold_spans, pred_spans), "precision": found / predicted if predicted else 0.0,
+                "recall": found / actual if actual else 0.0, "char_accuracy": char_acc}
 
 
 def invalid_sequences(tag_paths: Sequence[Sequence[str]]) -> int:

@@ -77,3 +77,16 @@ def test_entity_errors_gives_kind_type_and_length_of_each_entity():
     assert [(r["kind"], r["type"], r["length"]) for r in rows] == [("correct", "PER", 2), ("wrong boundary", "LOC", 2)]
     assert entity_errors([["B-ORG", "I-ORG"]], [["O", "O"]])[0] == {
         "sentence": 0, "kind": "missed", "type": "ORG", "length": 2, "start": 0, "end": 2}
+
+
+def test_entity_metrics_agree_with_seqeval_on_imperfect_predictions():
+    from hclib.metrics import entity_scores
+    torch.manual_seed(1)
+    tagger = Tagger(BiLSTMEncoder(30, 8, 8), crf=False)
+    labels = torch.tensor([[1, 2, 0, 3, 4, -100], [0, 5, 6, 6, 0, 1]])
+    logits = torch.randn(2, 6, len(tagger.tag_names)) + 3 * torch.nn.functional.one_hot(labels.clamp(min=0), 7)
+    mask = labels != -100
+    ours = tagger.entity_metrics(logits, labels)
+    theirs = entity_scores(tagger.gold(labels), tagger.decode(logits, mask))
+    assert 0 < ours["f1"] < 1
+    assert all(abs(ours[k] - theirs[k]) < 1e-12 for k in ("f1", "precision", "recall"))
