@@ -86,8 +86,7 @@ def labels_saved(runs: pd.DataFrame, slower: str, faster: str, target: float, n_
     reached = float(np.isfinite(saved).mean())
     low = high = float("nan")
     if reached >= level:
-        # the interval is read over the replicates in which both curves reached the target
-        finite = np.where(np.isfinite(saved), saved, np.nan)
-        low, high = np.nanquantile(finite, [(1 - level) / 2, (1 + level) / 2])
+        # read over the replicates in which both curves reached the target (the others are NaN)
+        low, high = np.nanquantile(saved, [(1 - level) / 2, (1 + level) / 2])
     return {"saved": slow - fast, "low": float(low), "high": float(high), "slower_needs": slow,
             "faster_needs": fast, "ratio": slow / fast, "reached_share": reached}

@@ -124,12 +124,9 @@ class Tagger(nn.Module):
         times faster, since the trainer calls this at every evaluation."""
         mask = labels != -100
         pred, gold = self.decode(logits, mask), self.gold(labels)
-        pred_spans, gold_spans = [entity_spans(t) for t in pred], [entity_spans(t) for t in gold]
-        found = sum(len(g & p) for g, p in zip(gold_spans, pred_spans))
-        predicted, actual = sum(map(len, pred_spans)), sum(map(len, gold_spans))
+        scores = span_scores([entity_spans(t) for t in gold], [entity_spans(t) for t in pred])
         char_acc = sum(p == g for ps, gs in zip(pred, gold) for p, g in zip(ps, gs)) / int(mask.sum())
-        return {"f1": span_f1(gold_spans, pred_spans), "precision": found / predicted if predicted else 0.0,
-                "recall": found / actual if actual else 0.0, "char_accuracy": char_acc}
+        return {**scores, "char_accuracy": char_acc}
 
 
 def invalid_sequences(tag_paths: Sequence[Sequence[str]]) -> int:
@@ -160,12 +157,13 @@ def entity_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
     return spans
 
 
-def span_f1(gold: Sequence[set], pred: Sequence[set]) -> float:
-    """Micro F1 of exact entity matches, from each sentence's :func:`entity_spans`: strict entity F1 (as
-    seqeval's) without re-reading the tags, fast enough to bootstrap over thousands of sentences.
+def span_scores(gold: Sequence[set], pred: Sequence[set]) -> dict[str, float]:
+    """Micro precision, recall and F1 of exact entity matches, from each sentence's :func:`entity_spans`:
+    strict entity scores (as seqeval's) without re-reading the tags, fast enough to bootstrap over
+    thousands of sentences and to run at every evaluation.
 
-    >>> span_f1([{("PER", 0, 2)}, {("LOC", 3, 4)}], [{("PER", 0, 2)}, set()])
-    0.6666666666666666
+    >>> span_scores([{("PER", 0, 2)}, {("LOC", 3, 4)}], [{("PER", 0, 2)}, set()])
+    {'precision': 1.0, 'recall': 0.5, 'f1': 0.6666666666666666}
     """
     gold, pred = check_list("gold", gold), check_list("pred", pred)
     if len(gold) != len(pred):
@@ -174,8 +172,18 @@ def span_f1(gold: Sequence[set], pred: Sequence[set]) -> float:
     if bad is not None:
         raise TypeError(f"gold and pred must hold one set of entity_spans a sentence, got {bad!r}")
     found = sum(len(set(g) & set(p)) for g, p in zip(gold, pred))
-    total = sum(map(len, gold)) + sum(map(len, pred))
-    return 2 * found / total if total else 0.0
+    actual, predicted = sum(map(len, gold)), sum(map(len, pred))
+    return {"precision": found / predicted if predicted else 0.0, "recall": found / actual if actual else 0.0,
+            "f1": 2 * found / (actual + predicted) if actual + predicted else 0.0}
+
+
+def span_f1(gold: Sequence[set], pred: Sequence[set]) -> float:
+    """Strict entity F1 of :func:`span_scores` (the metric the bootstrap resamples).
+
+    >>> span_f1([{("PER", 0, 2)}, {("LOC", 3, 4)}], [{("PER", 0, 2)}, set()])
+    0.6666666666666666
+    """
+    return span_scores(gold, pred)["f1"]
 
 
 ERROR_KINDS = ("correct", "wrong type", "wrong boundary", "wrong type and boundary", "spurious", "missed")
