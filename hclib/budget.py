@@ -5,7 +5,8 @@ The labels a method needs for a target score are read off its curve by linear in
 log scale of the budget, between the two budgets that bracket the target; a curve that never reaches
 the target inside the grid gives NaN, never an extrapolation. "Labels saved" by method B over method A
 at that target is A's need minus B's, the horizontal distance between the curves, and its interval
-comes from resampling each budget's runs (bootstrap over seeds and label draws).
+comes from resampling the seeds (each seed draws one run's labels and initial weights for every
+method and budget), with replicates that miss the target counted, not dropped.
 
 >>> labels_to_reach([100, 1000, 10000], [0.5, 0.7, 0.8], target=0.6)
 316.2...
@@ -50,43 +51,48 @@ def _needs(table: pd.DataFrame, method: str, target: float) -> float:
 
 
 def labels_saved(runs: pd.DataFrame, slower: str, faster: str, target: float, n_resamples: int = 2000,
-                 level: float = 0.95, seed: int = 0) -> dict[str, float]:
+                 level: float = 0.95, seed: int = 0, unit: str = "seed") -> dict[str, float]:
     """Labels ``faster`` saves over ``slower`` to reach ``target``, with a bootstrap interval.
 
-    ``runs`` has one row a run with the columns ``method``, ``labels`` and ``score``. Each bootstrap
-    replicate draws, for every method and budget, as many runs as there are, with replacement, and
-    recomputes both needs. Returns the saving (NaN where either curve does not reach the target inside
-    the grid), its interval, both needs, their ratio, and the share of replicates in which both curves
-    reached the target (below ``level``, the interval is not reported: NaN).
+    ``runs`` has one row a run with the columns ``method``, ``labels``, ``score`` and ``unit`` (the seed
+    that drew the run's labels and initial weights, shared by both methods). Each bootstrap replicate
+    draws units with replacement and keeps every run of the drawn units, for both methods and all budgets
+    at once, so the pairing of the methods on the same label draws is kept. A replicate in which only the
+    slower curve misses the target counts as an unbounded saving (+inf), only the faster one as -inf, and
+    one in which both miss widens both ends of the interval; none is dropped. An interval end outside
+    the grid is therefore infinite. Returns the saving (NaN where either mean curve does not reach the
+    target inside the grid), its interval, both needs, their ratio, and the share of replicates in
+    which both curves reached the target.
 
     >>> runs = pd.DataFrame({"method": ["a"] * 6 + ["b"] * 6, "labels": [100, 100, 1000, 1000, 10000, 10000] * 2,
+    ...                      "seed": [0, 1] * 6,
     ...                      "score": [.4, .42, .6, .62, .8, .82, .6, .62, .8, .82, .85, .86]})
     >>> r = labels_saved(runs, "a", "b", target=0.65, n_resamples=200)
     >>> round(r["slower_needs"]), round(r["faster_needs"]), r["low"] > 0
     (1585, 158, True)
     """
-    missing = {"method", "labels", "score"} - set(getattr(runs, "columns", []))
+    missing = {"method", "labels", "score", unit} - set(getattr(runs, "columns", []))
     if missing:
-        raise ValueError(f"runs must be a DataFrame with the columns method, labels and score; missing {sorted(missing)}")
+        raise ValueError(f"runs must be a DataFrame with the columns method, labels, score and {unit!r} (unit=); "
+                         f"missing {sorted(missing)}")
     for name, method in (("slower", slower), ("faster", faster)):
         if method not in set(runs.method):
             raise ValueError(f"{name}={method!r} is not a method of runs; choose from {sorted(set(runs.method))}")
     n_resamples = check_int("n_resamples", n_resamples, minimum=10)
     level = check_number("level", level, minimum=0.5, maximum=1, high_open=True)
-    table = runs[runs.method.isin([slower, faster])][["method", "labels", "score"]].reset_index(drop=True)
+    table = runs[runs.method.isin([slower, faster])][["method", "labels", "score", unit]].reset_index(drop=True)
     slow, fast = _needs(table, slower, target), _needs(table, faster, target)
-    groups = [idx.to_numpy() for _, idx in table.groupby(["method", "labels"]).groups.items()]
+    by_unit = {u: idx.to_numpy() for u, idx in table.groupby(unit).groups.items()}
+    units = list(by_unit)
     rng = np.random.default_rng(seed)
-    saved = []
-    for _ in range(n_resamples):
-        rows = np.concatenate([rng.choice(g, len(g), replace=True) for g in groups])
-        sample = table.iloc[rows]
-        saved.append(_needs(sample, slower, target) - _needs(sample, faster, target))
-    saved = np.array(saved)
-    reached = float(np.isfinite(saved).mean())
-    low = high = float("nan")
-    if reached >= level:
-        # read over the replicates in which both curves reached the target (the others are NaN)
-        low, high = np.nanquantile(saved, [(1 - level) / 2, (1 + level) / 2])
+    saved = np.empty(n_resamples)
+    for r in range(n_resamples):
+        sample = table.iloc[np.concatenate([by_unit[units[i]] for i in rng.integers(len(units), size=len(units))])]
+        s, f = _needs(sample, slower, target), _needs(sample, faster, target)
+        saved[r] = s - f if np.isfinite(s) and np.isfinite(f) else (
+            np.inf if np.isfinite(f) else -np.inf if np.isfinite(s) else np.nan)
+    tail = (1 - level) / 2
+    low = np.quantile(np.nan_to_num(saved, nan=-np.inf), tail, method="inverted_cdf")
+    high = np.quantile(np.nan_to_num(saved, nan=np.inf), 1 - tail, method="inverted_cdf")
     return {"saved": slow - fast, "low": float(low), "high": float(high), "slower_needs": slow,
-            "faster_needs": fast, "ratio": slow / fast, "reached_share": reached}
+            "faster_needs": fast, "ratio": slow / fast, "reached_share": float(np.isfinite(saved).mean())}

@@ -32,20 +32,33 @@ from hclib.charenc import SPECIALS, CharVocab
 from hclib.validate import check_int, check_number, check_strings
 
 
-def drop_overlapping(texts: Sequence[str], held_out: Sequence[str], window: int = 20) -> tuple[list[str], int]:
+def drop_overlapping(texts: Sequence[str], held_out: Sequence[str], window: int = 20,
+                     min_window: int | None = None) -> tuple[list[str], int]:
     """``texts`` without any text that shares a ``window``-character stretch with a ``held_out`` text.
 
-    Pre-training text must not contain the test sentences, or the vectors would have seen them.
-    Returns the kept texts and how many were dropped.
+    Pre-training text must not contain the test sentences, or the vectors would have seen them. A
+    held-out text shorter than ``window`` is matched whole, down to ``min_window`` characters (default
+    ``min(8, window)``); shorter
+    ones are left out, since a stretch that short (a date, a common phrase) is not a leak of that
+    sentence. Returns the kept texts and how many were dropped.
 
     >>> drop_overlapping(["今天北京下雪了", "上海晴"], ["北京下雪"], window=4)
+    (['上海晴'], 1)
+    >>> drop_overlapping(["今天北京下雪了", "上海晴"], ["北京下雪"], window=6, min_window=4)
     (['上海晴'], 1)
     """
     texts, held_out = check_strings("texts", texts, min_length=0), check_strings("held_out", held_out, min_length=0)
     window = check_int("window", window, minimum=1)
-    seen = {t[i:i + window] for t in held_out for i in range(max(1, len(t) - window + 1))}
+    min_window = min(8, window) if min_window is None else check_int(
+        "min_window (at most window)", min_window, minimum=1, maximum=window)
+    seen: dict[int, set[str]] = {}
+    for t in held_out:
+        if len(t) >= min_window:
+            size = min(window, len(t))
+            seen.setdefault(size, set()).update(t[i:i + size] for i in range(len(t) - size + 1))
     kept = [t for t in texts
-            if not any(t[i:i + window] in seen for i in range(max(1, len(t) - window + 1)))]
+            if not any(t[i:i + size] in stretches for size, stretches in seen.items()
+                       for i in range(len(t) - size + 1))]
     return kept, len(texts) - len(kept)
 
 

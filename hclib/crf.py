@@ -21,7 +21,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from hclib.validate import check_strings
+from hclib.validate import check_int, check_strings
 
 
 def bio_allows(previous: str, tag: str) -> bool:
@@ -148,9 +148,24 @@ class CRF(nn.Module):
         return tags.long().clamp(0, len(self.tags) - 1)  # padding positions are ignored through mask
 
     @torch.no_grad()
-    def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
-        """The best tag path of each sentence (Viterbi), as lists of tag ids of the sentence's length."""
+    def decode(self, emissions: torch.Tensor, mask: torch.Tensor, chunk: int = 256) -> list[list[int]]:
+        """The best tag path of each sentence (Viterbi), as lists of tag ids of the sentence's length.
+
+        Sentences are decoded ``chunk`` at a time in order of length, each chunk cut to its longest
+        sentence, so one long sentence does not make every other walk its padding."""
         mask = self._check(emissions, mask)
+        chunk = check_int("chunk", chunk, minimum=1)
+        lengths = mask.sum(1)
+        order = torch.argsort(lengths).tolist()
+        paths: list[list[int]] = [[] for _ in order]
+        for i in range(0, len(order), chunk):
+            rows = order[i:i + chunk]
+            width = max(1, int(lengths[rows].max()))
+            for b, path in zip(rows, self._viterbi(emissions[rows, :width], mask[rows, :width])):
+                paths[b] = path
+        return paths
+
+    def _viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
         transitions, start = self._scores()
         score = start + emissions[:, 0]
         backpointers = []

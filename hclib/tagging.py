@@ -140,6 +140,21 @@ def invalid_sequences(tag_paths: Sequence[Sequence[str]]) -> int:
     return sum(any(not bio_allows(prev, tag) for prev, tag in zip(["O", *path], path)) for path in tag_paths)
 
 
+def repair_bio(tags: Sequence[str]) -> list[str]:
+    """``tags`` with every ``I-X`` that may not follow its neighbour turned into ``B-X``: the usual
+    post-processing of a softmax tagger, and how conlleval reads a stray ``I-X`` (it starts an entity).
+
+    >>> repair_bio(["O", "I-LOC", "I-LOC", "B-PER", "I-ORG"])
+    ['O', 'B-LOC', 'I-LOC', 'B-PER', 'B-ORG']
+    """
+    fixed: list[str] = []
+    for tag in check_list("tags", tags):
+        if tag.startswith("I-") and not bio_allows(fixed[-1] if fixed else "O", tag):
+            tag = "B-" + tag[2:]
+        fixed.append(tag)
+    return fixed
+
+
 def entity_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
     """The entities of one BIO tag sequence as ``(type, start, end)``, end exclusive (strict: an entity
     starts at ``B-X``; a stray ``I-X`` starts nothing).

@@ -22,9 +22,9 @@ def curves(gap_in_log10, seeds=3, noise=0.01, seed=0):
     rows = []
     for method, shift in (("slow", 0.0), ("fast", gap_in_log10)):
         for n in budgets:
-            for _ in range(seeds):
+            for s in range(seeds):
                 score = 0.2 * (np.log10(n) + shift) + rng.normal(0, noise)
-                rows.append({"method": method, "labels": n, "score": score})
+                rows.append({"method": method, "labels": n, "seed": s, "score": score})
     return pd.DataFrame(rows)
 
 
@@ -38,11 +38,19 @@ def test_labels_saved_recovers_a_known_horizontal_gap_with_an_interval_around_it
 
 def test_labels_saved_reports_nothing_where_a_curve_falls_short():
     r = labels_saved(curves(gap_in_log10=0.5), "slow", "fast", target=0.95, n_resamples=50)
-    assert math.isnan(r["saved"]) and math.isnan(r["low"]) and r["reached_share"] == 0
+    assert math.isnan(r["saved"]) and r["reached_share"] == 0
+    assert r["low"] == -math.inf and r["high"] == math.inf  # both miss in every replicate: nothing is known
+
+
+def test_labels_saved_counts_a_slower_curve_that_misses_as_an_unbounded_saving():
+    # only the fast curve reaches 0.85 in the grid: every replicate saves "more than the grid holds"
+    r = labels_saved(curves(gap_in_log10=0.5, noise=0.001), "slow", "fast", target=0.85, n_resamples=50)
+    assert math.isnan(r["saved"]) and r["low"] == math.inf and r["reached_share"] == 0
 
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(runs=pd.DataFrame({"method": ["a"]})), "missing"),
+    (dict(unit="draw"), "missing \\['draw'\\]"),
     (dict(slower="nope"), "slower='nope' is not a method"),
     (dict(n_resamples=1), "n_resamples"),
 ])

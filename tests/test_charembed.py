@@ -30,12 +30,19 @@ def test_drop_overlapping_removes_every_text_sharing_a_window():
     assert kept == ["上海晴", "北京下"] and removed == 1
 
 
+def test_drop_overlapping_matches_a_short_held_out_text_whole_but_not_a_tiny_one():
+    texts = ["新华社北京一月一日电今天下雪", "上海晴"]
+    assert drop_overlapping(texts, ["北京一月一日电"], window=20, min_window=6) == (["上海晴"], 1)
+    assert drop_overlapping(texts, ["上海晴"], window=20, min_window=6) == (texts, 0)
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda v: cooccurrence(["北京"], "not a vocab"), TypeError, "CharVocab"),
     (lambda v: cooccurrence(["北", "京"], v), ValueError, "two characters"),
     (lambda v: ppmi_svd(np.ones((3, 3))), TypeError, "scipy.sparse"),
     (lambda v: nearest(np.ones((len(v), 2)), v, "火"), KeyError, "not in the vocabulary"),
     (lambda v: drop_overlapping(["a"], ["a"], window=0), ValueError, "window"),
+    (lambda v: drop_overlapping(["a"], ["a"], window=4, min_window=5), ValueError, "min_window"),
 ])
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
