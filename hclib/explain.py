@@ -232,7 +232,7 @@ def token_heatmap(tokens: list[list[str]], values: list, titles: list[str] | Non
         layout.append((lines, placed))
         lines = row + 1
     if ax is None:
-        _, ax = plt.subplots(figsize=(width * 0.105, 0.26 * lines + 0.2))
+        _, ax = plt.subplots(figsize=(width * 0.078, 0.26 * lines + 0.2))
     cmap = plt.get_cmap("RdYlGn")
     for i, (top, placed) in enumerate(layout):
         if titles is not None:
