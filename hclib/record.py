@@ -105,11 +105,13 @@ class RunRecord:
             raise ValueError(f"{path} is not a run record saved by RunRecord.save ({e})") from e
 
 
-def measure(fn: Callable[[], T], samples: int, repeats: int = 1) -> tuple[T, RunRecord]:
+def measure(fn: Callable[[], T], samples: int, repeats: int = 1, memory: bool = True) -> tuple[T, RunRecord]:
     """Run ``fn()`` ``repeats`` times on the CPU; return its last result and a record of the fastest run.
 
     For work outside the trainer (fitting a scikit-learn model, embedding texts): the record holds the
-    wall time, the peak host memory while ``fn`` ran, and the cost at the CPU price.
+    wall time, the peak host memory while ``fn`` ran, and the cost at the CPU price. ``memory=False`` times
+    ``fn`` with nothing else running (no memory-sampling thread; ``peak_host_mb`` is then ``None``), for
+    timing studies where even a small sampler's share of the CPU would bias the curve.
 
     >>> result, record = measure(lambda: sum(range(1000)), samples=1000)
     >>> result, record.samples, record.wall_seconds > 0
@@ -119,12 +121,17 @@ def measure(fn: Callable[[], T], samples: int, repeats: int = 1) -> tuple[T, Run
         raise TypeError(f"fn must be a function taking no arguments, e.g. lambda: model.fit(X, y); got {fn!r}")
     samples = check_int("samples", samples, minimum=0)
     repeats = check_int("repeats", repeats, minimum=1, maximum=1000)
+    if not isinstance(memory, bool):
+        raise TypeError(f"memory must be True (sample peak memory) or False (time only), got {memory!r}")
     best, peak = float("inf"), 0.0
     for _ in range(repeats):
-        with HostMemoryPeak() as memory:
+        sampler = HostMemoryPeak().start() if memory else None
+        try:
             start = time.perf_counter()
             result = fn()
             best = min(best, time.perf_counter() - start)
-        peak = max(peak, memory.peak_mb)
+        finally:
+            if sampler is not None:
+                peak = max(peak, sampler.stop())
     return result, RunRecord(device=device_description("cpu"), device_type="cpu", wall_seconds=best,
-                             samples=samples, peak_host_mb=round(peak))
+                             samples=samples, peak_host_mb=round(peak) if memory else None)

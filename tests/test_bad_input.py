@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from hclib import active, charenc, checkpoint, cost, crf, data, finetune, labels, lrfinder, machine  # noqa: E402
 from hclib import metrics, mlm, plots, profiles, progress, record, regularise, seed, tagging, train  # noqa: E402
-from hclib import experiment, heads, toplayers, validate  # noqa: E402
+from hclib import experiment, heads, toplayers, tuning, validate  # noqa: E402
 
 CLEAR = (ValueError, TypeError, FileNotFoundError)
 MISSING = Path("/no/such/folder/file.json")
@@ -45,6 +45,8 @@ STAGE = dict(name="labelling", work=100 * cost.ureg.item, rate=cost.ureg("10 ite
 TABLE = experiment.run_settings(lambda seed, draw, shift: {"accuracy": 0.5 + shift + 0.01 * seed},
                                {"a": {"shift": 0.0}, "b": {"shift": 0.1}}, seeds=range(3))
 STATES = [torch.zeros(3, 384), torch.zeros(2, 384)]
+SPACE = {"x": tuning.Param(-1.0, 1.0)}
+TRACE = tuning.search(lambda p: -p["x"] ** 2, SPACE, "grid", n_trials=3)
 RECORD = record.RunRecord(device="CPU", device_type="cpu", wall_seconds=2.0, train_seconds=1.0, samples=10)
 
 # values a student passes by mistake, and edge cases
@@ -195,7 +197,7 @@ CASES = [
     Case("progress_bar", progress.progress_bar, dict(total=3, show=False)),
     Case("RunRecord", record.RunRecord, dict(device="CPU", device_type="cpu", wall_seconds=1.0, samples=3)),
     Case("RunRecord.load", record.RunRecord.load, dict(path=MISSING)),
-    Case("measure", record.measure, dict(fn=lambda: 1, samples=1, repeats=1)),
+    Case("measure", record.measure, dict(fn=lambda: 1, samples=1, repeats=1, memory=True)),
     Case("seed_everything", seed.seed_everything, dict(seed=0, deterministic=False)),
     Case("set_rng_state", seed.set_rng_state, dict(state=seed.rng_state())),
     # regularisers
@@ -214,6 +216,13 @@ CASES = [
     Case("span_f1", tagging.span_f1, dict(gold=[{("PER", 0, 2)}], pred=[set()])),
     Case("error_kinds", tagging.error_kinds, dict(gold=[["B-PER", "O"]], pred=[["O", "O"]]),
          {"gold": "true_tags|sentence", "pred": "pred_tags|sentence"}),
+    # hyper-parameter search
+    Case("Param", tuning.Param, dict(low=0.01, high=1.0, log=True, integer=False)),
+    Case("Param.levels", tuning.Param(0.0, 1.0).levels, dict(k=3), {"k": "k (grid levels)"}),
+    Case("grid_levels", tuning.grid_levels, dict(space=SPACE, n_trials=4)),
+    Case("search", tuning.search, dict(objective=lambda p: -p["x"] ** 2, space=SPACE, method="random", n_trials=3,
+                                       seed=0), examples=20),
+    Case("best_setting", tuning.best_setting, dict(trace=TRACE)),
     # the trainer
     Case("TrainConfig", train.TrainConfig, CONFIG_FIELDS,
          {"device": "device", "checkpoint_dir": "checkpoint_dir|file path"}),

@@ -11,6 +11,27 @@ def test_measure_keeps_the_fastest_run_and_its_memory():
     assert record.wall_seconds > 0 and record.peak_host_mb > 0 and record.cost > 0
 
 
+def test_measure_can_time_without_sampling_memory():
+    import threading
+
+    before = threading.active_count()
+    seen = []
+    _, record = measure(lambda: seen.append(threading.active_count()), samples=1, repeats=2, memory=False)
+    assert seen == [before, before], "no sampler thread runs beside the timed call"
+    assert record.peak_host_mb is None and record.wall_seconds > 0
+    with pytest.raises(TypeError, match="memory"):
+        measure(lambda: None, samples=1, memory="no")
+
+
+def test_measure_stops_its_sampler_when_the_call_fails():
+    import threading
+
+    before = threading.active_count()
+    with pytest.raises(ZeroDivisionError):
+        measure(lambda: 1 / 0, samples=1)
+    assert threading.active_count() == before
+
+
 @pytest.mark.parametrize("repeats,error", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)])
 def test_measure_rejects_bad_repeats(repeats, error):
     with pytest.raises(error, match="repeats must be an integer"):
