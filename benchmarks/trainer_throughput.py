@@ -7,10 +7,15 @@ the fused AdamW. Prints samples/s of both and their ratio, measured in one run.
 
     python benchmarks/trainer_throughput.py                 # CPU: 40 steps
     python benchmarks/trainer_throughput.py --steps 200     # e.g. on a GPU
+    python benchmarks/trainer_throughput.py --steps 8 --max-length 128 --repeats 3 --json out.json
+
+With ``--repeats``, the three trainers run in turn (HF, hclib, hclib grouped, HF, ...), so that a slow
+spell of the machine hits all alike and the ratios pair by repeat; ``--json`` saves one row a run.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -49,23 +54,46 @@ def run_hf(data: TextDataset, args) -> float:
     return args.steps * args.batch / seconds
 
 
+def measure(steps: int = 40, batch: int = 16, max_length: int = 256, repeats: int = 1,
+            limit: int | None = None) -> list[dict]:
+    """Samples a second of the three trainers, in turn, ``repeats`` rounds; one dict a run.
+
+    ``limit`` tokenises a stratified subset of that many reviews instead of all (quicker; the batches are drawn
+    from it).
+    """
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = argparse.Namespace(steps=steps, batch=batch, max_length=max_length)
+    reviews = load_reviews("train", limit=limit)
+    data = TextDataset(reviews.text.tolist(), reviews.label.tolist(), max_length=max_length)
+    rows = []
+    for repeat in range(repeats):
+        rows.append({"trainer": "Hugging Face Trainer", "repeat": repeat, "samples_per_second": run_hf(data, args)})
+        rows.append({"trainer": "hclib Trainer, random batches", "repeat": repeat,
+                     "samples_per_second": run_hclib(data, args, group_by_length=False)})
+        rows.append({"trainer": "hclib Trainer, length-grouped batches", "repeat": repeat,
+                     "samples_per_second": run_hclib(data, args, group_by_length=True)})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=1, help="rounds of the three trainers, in turn")
+    parser.add_argument("--json", default=None, help="save one row a run (trainer, repeat, samples/s) here")
     args = parser.parse_args()
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    reviews = load_reviews("train")
-    data = TextDataset(reviews.text.tolist(), reviews.label.tolist(), max_length=args.max_length)
     print(f"device: {device_description('auto')}; {args.steps} steps, batch {args.batch}, "
-          f"max length {args.max_length}")
-    hf = run_hf(data, args)
-    plain = run_hclib(data, args, group_by_length=False)
-    ours = run_hclib(data, args, group_by_length=True)
-    print(f"Hugging Face Trainer:                    {hf:8.1f} samples/s")
-    print(f"hclib Trainer, random batches:           {plain:8.1f} samples/s  (ratio {plain / hf:.2f})")
-    print(f"hclib Trainer, length-grouped batches:   {ours:8.1f} samples/s  (ratio {ours / hf:.2f})")
+          f"max length {args.max_length}, {args.repeats} repeat(s)")
+    rows = measure(args.steps, args.batch, args.max_length, args.repeats)
+    for repeat in range(args.repeats):
+        hf, plain, ours = (r["samples_per_second"] for r in rows if r["repeat"] == repeat)
+        print(f"repeat {repeat}: Hugging Face Trainer {hf:8.1f} samples/s; hclib, random batches {plain:8.1f} "
+              f"(ratio {plain / hf:.2f}); hclib, length-grouped {ours:8.1f} (ratio {ours / hf:.2f})")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"device": device_description("auto"), "steps": args.steps, "batch": args.batch,
+                       "max_length": args.max_length, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

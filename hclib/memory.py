@@ -26,7 +26,7 @@ from typing import Callable
 import torch
 
 from hclib.train import default_loss
-from hclib.validate import check_choice
+from hclib.validate import check_choice, check_int
 
 MB = 2**20
 STATES_PER_PARAMETER = {"adamw": 2, "adam": 2, "sgd": 0, "sgd-momentum": 1}
@@ -78,3 +78,69 @@ def training_memory(model: torch.nn.Module, batch, loss_fn: Callable = default_l
     model.zero_grad(set_to_none=True)
     result["total_mb"] = sum(result[k] for k in ("weights_mb", "gradients_mb", "optimizer_mb", "activations_mb"))
     return result
+
+
+class _NoHook:
+    """Stands in for a gradient hook MemTracker would put on a frozen parameter (removing it does nothing)."""
+
+    def remove(self) -> None:
+        pass
+
+
+_NO_HOOK = _NoHook()
+
+
+def step_peak_memory(model: torch.nn.Module, batch, loss_fn: Callable = default_loss,
+                     accumulate: int = 1) -> dict[str, float]:
+    """Megabytes held at the peak of one AdamW training step, by kind, as PyTorch's ``MemTracker`` counts them.
+
+    ``torch.distributed._tools.mem_tracker.MemTracker`` (a PyTorch tool, private API) follows every tensor an
+    operation creates, on a CPU as on a GPU, and files it as a parameter, gradient, activation (made in the
+    forward pass), temporary (made in the backward pass) or optimizer state; it records the moment the live total
+    is highest (when that moment falls in ``AdamW.step``, the step's temporaries count as optimizer memory).
+    One step (forward, backward, ``AdamW.step``) runs untracked first so that AdamW's state exists, then one
+    tracked; the learning rate is 0, so the weights do not change. ``accumulate=k`` runs the forward
+    and backward pass ``k`` times (gradient accumulation over ``k`` micro-batches) before the optimizer step, so
+    the gradients of the first micro-batch are held while the next one runs. Unlike :func:`training_memory`,
+    which adds the four kinds up, this is the real peak: activations are freed while the gradients arrive.
+
+    >>> model = torch.nn.Sequential(torch.nn.Linear(10, 20), torch.nn.ReLU(), torch.nn.Linear(20, 2))
+    >>> peak = step_peak_memory(model, (torch.randn(4, 10), torch.tensor([0, 1, 0, 1])))
+    >>> peak["total_mb"] >= peak["weights_mb"] + peak["optimizer_mb"]
+    True
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch Module, got {type(model).__name__}")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("model has no trainable parameters; nothing would train")
+    accumulate = check_int("accumulate", accumulate, minimum=1)
+    from torch.distributed._tools.mem_tracker import MemTracker
+
+    optimizer = torch.optim.AdamW(trainable, lr=0.0, weight_decay=0.0)  # lr 0: the weights stay as they are
+
+    def step(tracker=None) -> None:
+        for i in range(accumulate):
+            if tracker is not None and i:
+                tracker.reset_mod_stats()  # its per-module records only; the peak stays
+            loss, _, _ = loss_fn(model, batch)
+            (loss / accumulate).backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    model.train()
+    step()
+    tracker = MemTracker()
+    for p in model.parameters():  # MemTracker hooks every parameter's gradient; frozen ones cannot take a hook
+        if not p.requires_grad:
+            tracker._param_to_grad_hook_handles[p] = (_NO_HOOK, _NO_HOOK)
+    tracker.track_external(model, optimizer)
+    with tracker:
+        step(tracker)
+    snapshot = tracker.get_tracker_snapshot("peak")
+    device = trainable[0].device
+    kinds = next((v for k, v in snapshot.items() if torch.device(k).type == device.type), {})
+    names = {"weights_mb": "Parameter", "gradients_mb": "Gradient", "optimizer_mb": "Optstate",
+             "activations_mb": "Activation", "temporary_mb": "Temp", "total_mb": "Total"}
+    return {key: sum(v for k, v in kinds.items() if str(getattr(k, "value", k)) == name) / MB
+            for key, name in names.items()}

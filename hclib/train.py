@@ -52,7 +52,7 @@ class TrainConfig:
     warmup: float = 0.0  # share of the steps spent warming up
     schedule: str = "linear"  # after warmup: 'linear', 'cosine' or 'constant'
     grad_clip: float | None = 1.0
-    precision: str = "auto"  # 'auto' (bf16 on a GPU that has it, else fp32), 'fp32', 'bf16', 'fp16'
+    precision: str = "auto"  # 'auto' (bf16 on a GPU that has it, else fp32), 'fp32', 'bf16', 'fp16' (GPU)
     device: str = "auto"
     eval_every: int | None = None  # optimizer steps; None evaluates at each epoch's end
     eval_batch_size: int | None = None  # default: twice batch_size
@@ -183,8 +183,8 @@ class Trainer:
         precision = config.precision
         if precision == "auto":
             precision = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
-        if precision != "fp32" and device.type != "cuda":
-            raise ValueError(f"precision={precision!r} needs a GPU; use 'fp32' or 'auto' on a CPU")
+        if precision == "fp16" and device.type != "cuda":  # bf16 on a CPU: autocast (measured in 08_scale)
+            raise ValueError("precision='fp16' needs a GPU; use 'bf16' (autocast), 'fp32' or 'auto' on a CPU")
         self.precision = precision
         self.accelerator = Accelerator(
             cpu=device.type == "cpu", mixed_precision="no" if precision == "fp32" else precision,
