@@ -185,7 +185,7 @@ def paired_ratio(table: pd.DataFrame, step: str, baseline: str, level: float = 0
     >>> t = pd.DataFrame({"repeat": [0, 0, 1, 1, 2, 2], "step": ["a", "b"] * 3,
     ...                   "seconds": [1.0, 2.0, 1.1, 2.1, 0.9, 1.9]})
     >>> round(paired_ratio(t, "b", "a")["ratio"], 2)
-    1.98
+    2.01
     """
     if not isinstance(table, pd.DataFrame) or not {"repeat", "step", "seconds"} <= set(table.columns):
         raise TypeError("table must be the DataFrame time_alternating returns (columns repeat, step, seconds)")
