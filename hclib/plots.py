@@ -5,6 +5,7 @@ from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from hclib.validate import check_array, check_list, check_same_length, check_strings
 
@@ -63,6 +64,7 @@ def learning_curves(history: list[dict], metrics: Sequence[str] = ("loss",), ax=
         for name in names:
             ax.plot(x, [h.get(name, np.nan) for h in history], marker="o", ms=3, label=name.replace("_", " "))
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers: no tick at 1.5
     ax.set_ylabel(", ".join(metrics))
     ax.legend()
     return ax
