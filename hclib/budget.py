@@ -50,6 +50,12 @@ def _needs(table: pd.DataFrame, method: str, target: float) -> float:
     return labels_to_reach(curve.index.to_numpy(float), curve.to_numpy(float), target)
 
 
+def _order_statistic(values: np.ndarray, q: float) -> float:
+    """The smallest value with at least a share ``q`` of ``values`` at or below it (infinities allowed)."""
+    ordered = np.sort(values)
+    return float(ordered[max(int(np.ceil(q * len(ordered))) - 1, 0)])
+
+
 def labels_saved(runs: pd.DataFrame, slower: str, faster: str, target: float, n_resamples: int = 2000,
                  level: float = 0.95, seed: int = 0, unit: str = "seed") -> dict[str, float]:
     """Labels ``faster`` saves over ``slower`` to reach ``target``, with a bootstrap interval.
@@ -92,7 +98,7 @@ def labels_saved(runs: pd.DataFrame, slower: str, faster: str, target: float, n_
         saved[r] = s - f if np.isfinite(s) and np.isfinite(f) else (
             np.inf if np.isfinite(f) else -np.inf if np.isfinite(s) else np.nan)
     tail = (1 - level) / 2
-    low = np.quantile(np.nan_to_num(saved, nan=-np.inf), tail, method="inverted_cdf")
-    high = np.quantile(np.nan_to_num(saved, nan=np.inf), 1 - tail, method="inverted_cdf")
+    low = _order_statistic(np.where(np.isnan(saved), -np.inf, saved), tail)
+    high = _order_statistic(np.where(np.isnan(saved), np.inf, saved), 1 - tail)
     return {"saved": slow - fast, "low": float(low), "high": float(high), "slower_needs": slow,
             "faster_needs": fast, "ratio": slow / fast, "reached_share": float(np.isfinite(saved).mean())}
