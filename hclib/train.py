@@ -27,7 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
-from accelerate.utils import DataLoaderConfiguration
+from accelerate.state import AcceleratorState
+from accelerate.utils import DataLoaderConfiguration, DistributedType
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
 from hclib.checkpoint import has_checkpoint, read_checkpoint, write_checkpoint
@@ -168,6 +169,15 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     return {"accuracy": (logits.argmax(-1)[keep] == labels[keep]).float().mean().item()}
 
 
+def _release_single_process_state(mixed_precision: str) -> None:
+    """Accelerate keeps one state per process and refuses a second precision; in a single process
+    (a notebook, a test run) a trainer of another precision may start afresh. Launched runs keep theirs."""
+    state = AcceleratorState._shared_state
+    if state and state.get("distributed_type") == DistributedType.NO and \
+            state.get("_mixed_precision") != mixed_precision:
+        AcceleratorState._reset_state()
+
+
 class Trainer:
     """Train ``model`` with ``config``; see the module docstring for an example.
 
@@ -186,8 +196,10 @@ class Trainer:
         if precision == "fp16" and device.type != "cuda":  # bf16 on a CPU: autocast (measured in 08_scale)
             raise ValueError("precision='fp16' needs a GPU; use 'bf16' (autocast), 'fp32' or 'auto' on a CPU")
         self.precision = precision
+        mixed = "no" if precision == "fp32" else precision
+        _release_single_process_state(mixed)
         self.accelerator = Accelerator(
-            cpu=device.type == "cpu", mixed_precision="no" if precision == "fp32" else precision,
+            cpu=device.type == "cpu", mixed_precision=mixed,
             gradient_accumulation_steps=config.grad_accum,
             dataloader_config=DataLoaderConfiguration(split_batches=True),
         )

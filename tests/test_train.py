@@ -301,17 +301,12 @@ def test_checkpoint_dir_with_other_files_is_not_overwritten(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU message")
 def test_fp16_on_cpu_is_refused_and_bf16_autocasts():
-    from accelerate.state import AcceleratorState
-
     with pytest.raises(ValueError, match="needs a GPU"):
         Trainer(toy_model(), TrainConfig(precision="fp16", progress=False))
-    # Accelerate keeps one process-wide state: earlier fp32 trainers in this test process fixed it
-    AcceleratorState._reset_state()
-    try:
-        trainer = Trainer(toy_model(), TrainConfig(precision="bf16", device="cpu", epochs=1, progress=False))
-        assert trainer.precision == "bf16" and trainer.fit(toy_data()).precision == "bf16"
-    finally:
-        AcceleratorState._reset_state()
+    Trainer(toy_model(), TrainConfig(precision="fp32", device="cpu", progress=False))  # fixes the state first
+    trainer = Trainer(toy_model(), TrainConfig(precision="bf16", device="cpu", epochs=1, progress=False))
+    assert trainer.precision == "bf16" and trainer.fit(toy_data()).precision == "bf16"
+    assert Trainer(toy_model(), TrainConfig(precision="fp32", device="cpu", progress=False)).precision == "fp32"
 
 
 def test_bad_record_file(tmp_path):
