@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hclib.metrics import mean_interval
 from hclib.validate import check_int, check_list, check_number, check_str
 
 UNIT = ("seed", "draw")  # the columns that pair two runs: the same seed on the same data draw
@@ -132,13 +133,15 @@ def seeds_needed(sd_diff: float, effect: float, level: float = 0.95, power: floa
 
 def paired_differences(table: pd.DataFrame, metric: str, baseline: str, level: float = 0.95,
                        effect: float | None = None, higher_is_better: bool = True,
-                       unit: Sequence[str] = UNIT) -> pd.DataFrame:
+                       unit: Sequence[str] = UNIT, test_train_ratio: float | None = None) -> pd.DataFrame:
     """Each setting of ``table`` against ``baseline`` on the runs they share (same seed and draw).
 
     One row a setting: its mean and standard deviation of ``metric``, the mean paired difference
     (setting minus baseline) with its Student-t interval at ``level``, the difference's standard deviation
     ``sd_diff``, the number of pairs ``n``, the verdict, and, when ``effect`` is given, the paired runs needed
     to resolve a difference of that size (:func:`seeds_needed`). The baseline's own row has no difference.
+    When the draws are random splits of one data set, pass ``test_train_ratio`` (test over fitting examples
+    of one split) for Nadeau and Bengio's corrected interval (:func:`hclib.metrics.mean_interval`).
     """
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"table must be the DataFrame run_settings returns, got {type(table).__name__}")
@@ -176,12 +179,10 @@ def paired_differences(table: pd.DataFrame, metric: str, baseline: str, level: f
                 raise ValueError(f"setting {name!r} shares {len(shared)} (seed, draw) pair(s) with the baseline; "
                                  "a paired interval needs at least two: run both on the same seeds and draws")
             diff = (part.loc[shared] - base.loc[shared]).to_numpy()
-            sd_diff = float(diff.std(ddof=1))
-            half = float(stats.t.ppf((1 + level) / 2, len(diff) - 1) * sd_diff / np.sqrt(len(diff)))
-            mean = float(diff.mean())
-            row.update(n=len(diff), diff=mean, low=mean - half, high=mean + half, sd_diff=sd_diff,
-                       verdict=verdict(mean - half, mean + half, higher_is_better))
+            r = mean_interval(diff, level, test_train_ratio)
+            row.update(n=len(diff), diff=r["mean"], low=r["low"], high=r["high"], sd_diff=r["std"],
+                       verdict=verdict(r["low"], r["high"], higher_is_better))
             if effect is not None:
-                row["seeds_needed"] = seeds_needed(sd_diff, effect, level)
+                row["seeds_needed"] = seeds_needed(r["std"], effect, level)
         rows.append(row)
     return pd.DataFrame(rows).set_index("setting")

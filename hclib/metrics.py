@@ -47,14 +47,18 @@ def classification_summary(y_true: Sequence, y_pred: Sequence, names: Sequence[s
 
 
 def bootstrap_interval(y_true: Sequence, y_pred: Sequence, metric: Callable = accuracy_score,
-                       n_resamples: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+                       n_resamples: int = 1000, level: float = 0.95, seed: int = 0,
+                       strata: Sequence | None = None) -> tuple[float, float]:
     """Percentile bootstrap interval of ``metric`` over the test examples.
+
+    With ``strata`` (one label an example, e.g. a group), examples are drawn within each stratum, so every
+    resample keeps the strata's sizes (:func:`resample_indices`).
 
     >>> lo, hi = bootstrap_interval([1] * 80 + [0] * 20, [1] * 100); lo < 0.8 < hi
     True
     """
     y_true, y_pred = _check_pair(y_true, y_pred)
-    level, idx = _resampling(metric, level, n_resamples, len(y_true), seed)
+    level, idx = _resampling(metric, level, n_resamples, len(y_true), seed, strata)
     if all(isinstance(v, (int, float, np.number)) for v in y_true.tolist() + y_pred.tolist()):
         y_true, y_pred = np.asarray(y_true.tolist()), np.asarray(y_pred.tolist())  # numbers as numbers
     try:
@@ -126,33 +130,68 @@ def paired_bootstrap_runs(y_true: Sequence, runs_a: Sequence, runs_b: Sequence, 
             "high": float(diff + np.hypot(high - diff, seed_half)), "seed_half_width": float(seed_half)}
 
 
-def mean_interval(values: Sequence[float], level: float = 0.95) -> dict[str, float]:
+def mean_interval(values: Sequence[float], level: float = 0.95,
+                  test_train_ratio: float | None = None) -> dict[str, float]:
     """Mean, standard deviation and Student-t interval of a few runs (e.g. one per seed).
+
+    When the runs are random splits of one data set, their test sets overlap and the runs are not
+    independent, so the plain interval is too narrow. ``test_train_ratio`` (test examples over the
+    examples used for fitting, in one split) applies Nadeau and Bengio's (2003) corrected variance,
+    ``std**2 * (1 / n + test_train_ratio)`` in place of ``std**2 / n``.
 
     >>> r = mean_interval([0.84, 0.85, 0.83]); round(r["mean"], 3), round(r["std"], 3)
     (0.84, 0.01)
+    >>> mean_interval([0.84, 0.85, 0.83], test_train_ratio=0.25)["high"] > r["high"]
+    True
     """
     x = check_array("values", values, ndim=1, min_rows=0).astype(float)
     if len(x) < 2:
         raise ValueError(f"values: need at least two values (runs) for a spread, got {len(x)}")
     level = _check_level(level)
+    ratio = 0.0 if test_train_ratio is None else check_number(
+        "test_train_ratio (test over fitting examples of one split, e.g. 0.25)", test_train_ratio, minimum=0,
+        low_open=True)
     mean, std = x.mean(), x.std(ddof=1)
-    half = stats.t.ppf((1 + level) / 2, len(x) - 1) * std / np.sqrt(len(x))
+    half = stats.t.ppf((1 + level) / 2, len(x) - 1) * std * np.sqrt(1 / len(x) + ratio)
     return {"mean": float(mean), "std": float(std), "low": float(mean - half), "high": float(mean + half),
             "n": len(x)}
 
 
-def _resampling(metric: Callable, level: float, n_resamples: int, n: int, seed: int) -> tuple[float, np.ndarray]:
-    """Check a bootstrap's settings; return the level and the resampled indices (n_resamples x n)."""
-    if not callable(metric):
-        raise TypeError(f"metric must be a function metric(y_true, y_pred) -> float, got {metric!r}")
-    level = _check_level(level)
+def resample_indices(n: int, n_resamples: int = 1000, seed: int = 0, strata: Sequence | None = None) -> np.ndarray:
+    """Row indices of bootstrap resamples of ``n`` examples, drawn with replacement (``n_resamples`` x ``n``).
+
+    With ``strata`` (one label an example), each example's column is redrawn from its own stratum, so every
+    resample keeps the strata's sizes and a rate per stratum is defined in every resample.
+
+    >>> idx = resample_indices(4, 100, strata=["a", "a", "b", "b"])
+    >>> idx.shape, set(idx[:, :2].ravel().tolist()), set(idx[:, 2:].ravel().tolist())
+    ((100, 4), {0, 1}, {2, 3})
+    """
+    n = check_int("n", n, minimum=1)
     n_resamples = check_int("n_resamples", n_resamples, minimum=100, maximum=100_000)
     if n_resamples * n > 10**8:
         raise ValueError(f"n_resamples={n_resamples} resamples of {n} examples would not fit in memory; "
                          "use fewer resamples (1,000 give a usable 95 % interval)")
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
-    return level, rng.integers(0, n, size=(n_resamples, n))
+    if strata is None:
+        return rng.integers(0, n, size=(n_resamples, n))
+    strata = check_array("strata", strata, ndim=1, numeric=False)
+    if len(strata) != n:
+        raise ValueError(f"strata must hold one label for each of the {n} examples, got {len(strata)}")
+    labels = strata.astype(str)
+    idx = np.empty((n_resamples, n), dtype=np.int64)
+    for k in np.unique(labels):
+        members = np.flatnonzero(labels == k)
+        idx[:, members] = rng.choice(members, size=(n_resamples, len(members)))
+    return idx
+
+
+def _resampling(metric: Callable, level: float, n_resamples: int, n: int, seed: int,
+                strata: Sequence | None = None) -> tuple[float, np.ndarray]:
+    """Check a bootstrap's settings; return the level and the resampled indices (n_resamples x n)."""
+    if not callable(metric):
+        raise TypeError(f"metric must be a function metric(y_true, y_pred) -> float, got {metric!r}")
+    return _check_level(level), resample_indices(n, n_resamples, seed, strata)
 
 
 def _check_level(level: float) -> float:

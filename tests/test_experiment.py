@@ -45,6 +45,15 @@ def test_interval_matches_a_paired_t_test():
     assert row["low"] == pytest.approx(interval.low) and row["high"] == pytest.approx(interval.high)
 
 
+def test_overlapping_splits_widen_the_interval_by_nadeau_and_bengio():
+    table = run_settings(noisy_run, {"base": {}, "other": {"shift": -0.001}}, seeds=range(8))
+    plain = paired_differences(table, "accuracy", baseline="base").loc["other"]
+    corrected = paired_differences(table, "accuracy", baseline="base", test_train_ratio=0.25).loc["other"]
+    assert corrected["diff"] == plain["diff"]
+    widened = (corrected["high"] - corrected["diff"]) / (plain["high"] - plain["diff"])
+    assert widened == pytest.approx(np.sqrt(1 + 0.25 * 8))
+
+
 def test_verdict_reads_the_interval_in_both_directions():
     assert verdict(0.001, 0.02) == "helps" and verdict(-0.02, -0.001) == "hurts"
     assert verdict(-0.01, 0.01) == "cannot tell"

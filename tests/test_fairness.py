@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
-from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
+from fairlearn.metrics import (MetricFrame, equalized_odds_difference, false_negative_rate, false_positive_rate,
+                               selection_rate)
 
-from hclib.fairness import age_bands, group_rates, rate_gap
+from hclib.fairness import age_bands, gap_permutation_test, group_rates, rate_gap
 
 
 def data(n=600, seed=0):
@@ -33,6 +34,23 @@ def test_gap_matches_fairlearn_difference_and_covers_it():
     assert r["low"] > 0.1  # group a errs far less than b and c
 
 
+def test_two_rates_give_fairlearns_equalized_odds_difference():
+    y, p, g = data()
+    r = rate_gap(y, p, g, ("FNR", "FPR"), n_resamples=200)
+    assert r["gap"] == pytest.approx(equalized_odds_difference(y, p, sensitive_features=g))
+    assert r["gap"] == max(rate_gap(y, p, g, name, n_resamples=200)["gap"] for name in ("FNR", "FPR"))
+
+
+def test_permutation_test_finds_a_real_gap_and_not_a_chance_one():
+    y, p, g = data()
+    real = gap_permutation_test(y, p, g, "FNR", n_permutations=300)
+    assert real["p"] < 0.01 and real["null_median"] < real["gap"]
+    rng = np.random.default_rng(1)
+    same = np.where(rng.random(len(y)) < 0.7, y, 1 - y)  # every group errs alike
+    chance = gap_permutation_test(y, same, g, "FNR", n_permutations=300)
+    assert chance["gap"] > 0 and chance["p"] > 0.05  # a gap, as always, but no evidence of a difference
+
+
 def test_age_bands():
     assert age_bands([18, 29, 30, 44, 45, 68]).tolist() == [
         "under 30", "under 30", "30-44", "30-44", "45 and over", "45 and over"]
@@ -43,6 +61,8 @@ def test_age_bands():
     (lambda: group_rates([0, 1], [0.2, 0.7], ["a", "b"]), "threshold"),
     (lambda: rate_gap([0, 1], [0, 1], ["a", "a"]), "at least two"),
     (lambda: rate_gap([0, 1], [0, 1], ["a", "b"], rate="TPR"), "rate"),
+    (lambda: rate_gap([0, 1], [0, 1], ["a", "b"], rate=()), "tuple of them"),
+    (lambda: gap_permutation_test([0, 1], [0, 1], ["a", "b"], n_permutations=10), "n_permutations"),
     (lambda: age_bands([20], edges=(45, 30)), "increasing"),
 ])
 def test_bad_input_says_what_to_do(call, match):

@@ -86,3 +86,25 @@ def test_paired_bootstrap_runs_seed_part_is_a_student_t_half_width():
     expected = stats.t.ppf(0.975, 2) * np.std([0.83, 0.84, 0.85], ddof=1) / np.sqrt(3)
     assert r["seed_half_width"] == pytest.approx(expected)
     assert r["high"] - r["diff"] >= expected
+
+
+def test_stratified_resamples_keep_each_stratum_and_its_size():
+    from hclib.metrics import resample_indices
+
+    strata = np.array(["a"] * 3 + ["b"] * 7)
+    idx = resample_indices(10, 200, seed=1, strata=strata)
+    assert idx.shape == (200, 10) and (strata[idx] == strata).all()
+    assert (resample_indices(10, 200, seed=1) == np.random.default_rng(1).integers(0, 10, (200, 10))).all()
+    lo, hi = bootstrap_interval([1, 1, 0] * 20, [1, 0, 0] * 20, strata=["x", "y", "z"] * 20)
+    assert lo == hi == pytest.approx(2 / 3)  # each stratum's accuracy is fixed, so the total is too
+    with pytest.raises(ValueError, match="one label for each of the 10 examples"):
+        resample_indices(10, 200, strata=strata[:5])
+
+
+def test_corrected_interval_widens_by_the_nadeau_bengio_factor():
+    x = [0.80, 0.82, 0.81, 0.85, 0.79]
+    plain, corrected = mean_interval(x), mean_interval(x, test_train_ratio=0.25)
+    ratio = (corrected["high"] - corrected["mean"]) / (plain["high"] - plain["mean"])
+    assert ratio == pytest.approx(np.sqrt((1 / 5 + 0.25) / (1 / 5)))
+    with pytest.raises(ValueError, match="test_train_ratio"):
+        mean_interval(x, test_train_ratio=0)
