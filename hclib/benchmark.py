@@ -17,11 +17,13 @@ predictor's own (see :mod:`hclib.inference`) and belongs in every table that sho
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
-from hclib.validate import check_array, check_int, check_number, check_strings
+from hclib.metrics import paired_ratio
+from hclib.validate import check_array, check_int, check_number, check_str, check_strings
 
 
 def _check_predict(predict) -> None:
@@ -119,3 +121,58 @@ def benchmark(predict: Callable[[list[str]], Sequence[float]], texts: Sequence[s
     row["accuracy"] = float(((probs > 0.5).astype(int) == labels).mean())
     row["probs"] = probs
     return row
+
+
+def time_in_rounds(steps: Mapping[str, Callable[[], Any]], repeats: int, warmup: int = 1,
+                   seed: int | None = 0) -> pd.DataFrame:
+    """Wall seconds of each named step, every step once a round, ``repeats`` rounds after ``warmup`` rounds.
+
+    The order within a round is shuffled (``seed``; ``None`` keeps the given order), so neither a slow spell
+    of a shared machine nor going first favours one step, and the rounds pair the steps for
+    :func:`step_ratio`. Nothing else is measured meanwhile (no profiler, no memory tracker).
+
+    >>> t = time_in_rounds({"short": lambda: sum(range(10)), "long": lambda: sum(range(10_000))}, repeats=3)
+    >>> sorted(t.columns), len(t)
+    (['repeat', 'seconds', 'step'], 6)
+    """
+    if not isinstance(steps, Mapping) or not steps:
+        raise TypeError("steps must be a non-empty dict {name: function of no arguments}")
+    for name, fn in steps.items():
+        check_str("steps' names", name)
+        if not callable(fn):
+            raise TypeError(f"steps[{name!r}] must be a function of no arguments, got {fn!r}")
+    repeats = check_int("repeats", repeats, minimum=2)
+    warmup = check_int("warmup", warmup, minimum=0)
+    rng = None if seed is None else np.random.default_rng(check_int("seed", seed, minimum=0))
+    names = list(steps)
+    rows = []
+    for r in range(warmup + repeats):
+        order = names if rng is None else [names[i] for i in rng.permutation(len(names))]
+        for name in order:
+            start = time.perf_counter()
+            steps[name]()
+            seconds = time.perf_counter() - start
+            if r >= warmup:
+                rows.append({"repeat": r - warmup, "step": name, "seconds": seconds})
+    return pd.DataFrame(rows)
+
+
+def step_ratio(table: pd.DataFrame, step: str, baseline: str, level: float = 0.95) -> dict[str, float]:
+    """Time of ``step`` over time of ``baseline`` in a :func:`time_in_rounds` table, paired by round
+    (:func:`hclib.metrics.paired_ratio`); above 1 means ``step`` is slower.
+
+    >>> t = pd.DataFrame({"repeat": [0, 0, 1, 1, 2, 2], "step": ["a", "b"] * 3,
+    ...                   "seconds": [1.0, 2.0, 1.1, 2.1, 0.9, 1.9]})
+    >>> round(step_ratio(t, "b", "a")["ratio"], 2)
+    2.01
+    """
+    if not isinstance(table, pd.DataFrame) or not {"repeat", "step", "seconds"} <= set(table.columns):
+        raise TypeError("table must be the DataFrame time_in_rounds returns (columns repeat, step, seconds)")
+    wide = table.pivot(index="repeat", columns="step", values="seconds")
+    for name in (step, baseline):
+        if name not in wide.columns:
+            raise ValueError(f"no step named {name!r}; the steps are {list(wide.columns)}")
+    both = wide[[step, baseline]].dropna()
+    if len(both) < 2:
+        raise ValueError("a paired interval needs at least two rounds that timed both steps")
+    return paired_ratio(both[step].to_numpy(), both[baseline].to_numpy(), level)

@@ -1,16 +1,20 @@
 """One fine-tuning script for one process or several, started by ``accelerate launch``.
 
 The script (:func:`main`, run as ``python -m hclib.distributed``) fine-tunes the MiniLM review classifier
-with :class:`hclib.train.Trainer` and saves its final weights and step times. The Trainer is written on
-Hugging Face Accelerate, so the same script runs as one process or as several data-parallel processes: each
-takes its share of every global batch, and the gradients are averaged across processes before each step
-(on CPUs over the gloo backend). :func:`launch` starts it:
+with :class:`hclib.train.Trainer` for one or more seeds in turn and saves, for each, the final weights and the
+step times. The Trainer is written on Hugging Face Accelerate, so the same script runs as one process or as
+several data-parallel processes: each takes its share of every global batch, and the gradients are averaged
+across processes before each step (on CPUs over the gloo backend). The device and the precision are the
+launcher's (:func:`launcher_settings`), and the weights are gathered whole through Accelerate
+(``get_state_dict``), so under sharding (FSDP, DeepSpeed ZeRO-3) the file holds full weights, not one process's
+shards. :func:`launch` starts it on the CPU:
 
     python -m accelerate.commands.launch --cpu --num_processes 1 -m hclib.distributed --out one.pt
     python -m accelerate.commands.launch --multi_gpu --num_processes 2 --num_machines 1 \\
         --mixed_precision no --dynamo_backend no -m hclib.distributed --out two.pt --threads 1
 
 (``--multi_gpu`` selects Accelerate's multi-process launcher; without CUDA the processes run on the CPU.)
+:func:`weight_difference` compares two runs' weights.
 
 >>> launch_command(2, ["--out", "run.pt"])[:3]
 ['-m', 'accelerate.commands.launch', '--multi_gpu']
@@ -40,17 +44,18 @@ def launch_command(num_processes: int, script_args: list[str], mixed_precision: 
 
 
 def launch(num_processes: int, out: str | Path, timeout: float = 900, **options) -> dict:
-    """Run the script with ``num_processes`` processes and return what it saved.
+    """Run the script with ``num_processes`` CPU processes and return what it saved.
 
-    ``options`` are the script's arguments (``reviews=256, steps=8, ...``; see ``python -m hclib.distributed
-    --help``). A failure raises with the end of the processes' output.
+    ``options`` are the script's arguments (``reviews=256, steps=8, seeds=[0, 1], ...``; see
+    ``python -m hclib.distributed --help``). A failure raises with the end of the processes' output.
     """
     import torch
 
     out = check_path("out", out)
     args = ["--out", str(out)]
     for key, value in options.items():
-        args += [f"--{key.replace('_', '-')}", str(value)]
+        values = value if isinstance(value, (list, tuple, range)) else [value]
+        args += [f"--{key.replace('_', '-')}", *[str(v) for v in values]]
     done = subprocess.run([sys.executable, *launch_command(num_processes, args)], capture_output=True, text=True,
                           timeout=timeout)
     if done.returncode != 0:
@@ -62,7 +67,7 @@ def launch(num_processes: int, out: str | Path, timeout: float = 900, **options)
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m hclib.distributed", description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, help="file for the final weights and timings (torch.save)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run a seed, in turn")
     p.add_argument("--reviews", type=int, default=256, help="training reviews (a stratified subset)")
     p.add_argument("--max-length", type=int, default=64, help="tokens a review at most")
     p.add_argument("--batch", type=int, default=16, help="global batch: samples an optimizer step, all processes")
@@ -72,8 +77,35 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def launcher_settings() -> tuple[str, str]:
+    """The device type (``'cpu'``, ``'cuda'``) and precision (``'fp32'``, ``'bf16'``, ``'fp16'``) that
+    ``accelerate launch`` chose for this process (its ``--cpu`` and ``--mixed_precision`` options).
+
+    >>> launcher_settings()[1] in ("fp32", "bf16", "fp16")
+    True
+    """
+    from accelerate import PartialState
+    from accelerate.utils import parse_choice_from_env
+
+    mixed = parse_choice_from_env("ACCELERATE_MIXED_PRECISION", "no")
+    return PartialState().device.type, {"no": "fp32"}.get(mixed, mixed)
+
+
+def weight_difference(one: dict, two: dict) -> float:
+    """Largest absolute difference between two state dicts of the same model (``{name: tensor}``).
+
+    >>> import torch
+    >>> weight_difference({"w": torch.zeros(3)}, {"w": torch.tensor([0.0, 0.25, -0.5])})
+    0.5
+    """
+    if not isinstance(one, dict) or not isinstance(two, dict) or set(one) != set(two):
+        raise ValueError("one and two must be state dicts of the same model (the same parameter names); "
+                         "compare runs of the same script")
+    return max(float((one[k].float() - two[k].float()).abs().max()) for k in one) if one else 0.0
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Fine-tune MiniLM (mean pooling, no dropout, AdamW, fp32) on reviews and save weights and step times."""
+    """Fine-tune MiniLM (mean pooling, no dropout, AdamW) on reviews for each seed; save weights and step times."""
     args = _parser().parse_args(argv)
     import torch
 
@@ -92,21 +124,26 @@ def main(argv: list[str] | None = None) -> None:
             self.seconds.append(now - self.last)
             self.last = now
 
+    device, precision = launcher_settings()
     train = review_splits(seed=0, train_limit=args.reviews)["train"]
     data = TextDataset(train.text.tolist(), train.label.tolist(), max_length=args.max_length)
-    torch.manual_seed(args.seed)
-    model = load_encoder(pooling="mean", dropout=0.0)
-    timer = StepTimes()
-    config = TrainConfig(max_steps=args.steps, batch_size=args.batch, lr=args.lr, warmup=0.1, seed=args.seed,
-                         precision="fp32", device="cpu", progress=False)
-    trainer = Trainer(model, config, callbacks=[timer])
-    record = trainer.fit(data)
+    runs = []
+    for seed in args.seeds:
+        torch.manual_seed(seed)
+        model = load_encoder(pooling="mean", dropout=0.0)
+        timer = StepTimes()
+        config = TrainConfig(max_steps=args.steps, batch_size=args.batch, lr=args.lr, warmup=0.1, seed=seed,
+                             precision=precision, device=device, progress=False)
+        trainer = Trainer(model, config, callbacks=[timer])
+        record = trainer.fit(data)
+        weights = trainer.accelerator.get_state_dict(trainer.model)  # every process takes part (sharding)
+        if trainer.accelerator.is_main_process:
+            runs.append({"seed": seed, "weights": {k: v.detach().cpu() for k, v in weights.items()},
+                         "samples": record.samples, "train_seconds": record.train_seconds,
+                         "step_seconds": torch.tensor(timer.seconds)})
     if trainer.accelerator.is_main_process:
-        final = trainer.accelerator.unwrap_model(trainer.model)
-        weights = torch.cat([p.detach().flatten() for p in final.parameters()])
-        torch.save({"weights": weights, "num_processes": record.num_processes, "samples": record.samples,
-                    "train_seconds": record.train_seconds, "step_seconds": torch.tensor(timer.seconds),
-                    "threads": torch.get_num_threads()}, args.out)
+        torch.save({"runs": runs, "num_processes": record.num_processes, "precision": record.precision,
+                    "device": device, "threads": torch.get_num_threads()}, args.out)
 
 
 if __name__ == "__main__":

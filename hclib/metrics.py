@@ -157,6 +157,30 @@ def mean_interval(values: Sequence[float], level: float = 0.95,
             "n": len(x)}
 
 
+def paired_ratio(values_a: Sequence[float], values_b: Sequence[float], level: float = 0.95) -> dict[str, float]:
+    """``a / b`` for positive measurements paired by index (e.g. the seconds of two variants in the same round):
+    the geometric mean of the per-pair ratios with a Student-t interval, computed on the logarithms and taken
+    back. The pairs are the unit of spread, so time each pair in its own round (:func:`hclib.benchmark.time_in_rounds`);
+    a ratio above 1 means ``a`` takes more.
+
+    >>> r = paired_ratio([2.0, 2.2, 1.8, 2.1], [1.0, 1.1, 0.9, 1.0])
+    >>> round(r["ratio"], 2), r["low"] < 2.0 < r["high"], r["n"]
+    (2.02, True, 4)
+    """
+    a = check_array("values_a", values_a, ndim=1, min_rows=2).astype(float)
+    b = check_array("values_b", values_b, ndim=1, min_rows=2).astype(float)
+    if len(a) != len(b):
+        raise ValueError(f"values_a has {len(a)} values, values_b {len(b)}: pair them (one of each a round)")
+    if not (np.isfinite(a) & np.isfinite(b)).all() or (a <= 0).any() or (b <= 0).any():
+        raise ValueError("paired_ratio needs positive, finite values (times, sizes); got a zero, negative or NaN")
+    level = _check_level(level)
+    logs = np.log(a / b)
+    mean, sd = logs.mean(), logs.std(ddof=1)
+    half = stats.t.ppf((1 + level) / 2, len(logs) - 1) * sd / np.sqrt(len(logs))
+    return {"ratio": float(np.exp(mean)), "low": float(np.exp(mean - half)), "high": float(np.exp(mean + half)),
+            "n": len(logs)}
+
+
 def resample_indices(n: int, n_resamples: int = 1000, seed: int = 0, strata: Sequence | None = None) -> np.ndarray:
     """Row indices of bootstrap resamples of ``n`` examples, drawn with replacement (``n_resamples`` x ``n``).
 

@@ -10,9 +10,12 @@ configuration and the batch's shape alone:
   derived layer by layer in :data:`SAVED_PER_TOKEN` (``batch x length x hidden x layers`` to first order, plus
   ``batch x heads x length^2 x layers`` when the attention probabilities are kept).
 
-The prediction is a sum; the measured peak (``hclib.memory.step_peak_memory``) is usually lower, because the
-backward pass frees activations while it creates gradients. :func:`time_alternating` and
-:func:`paired_ratio` time two ways of doing a step fairly: in turn, paired by repeat.
+The sum of the four is the usual rule; the measured peak (``hclib.memory.step_peak_memory``) is lower, because
+the four never live at once. The prediction's ``peak_mb`` is the larger of a step's two high moments: the start of
+the backward pass (weights, optimizer state and every activation, no gradient yet; with gradient accumulation the
+gradients of the earlier micro-batches too) and AdamW's step (weights, gradients, state, and the temporaries of
+the update, which depend on AdamW's implementation: :data:`ADAMW`). Timing two ways of doing a step fairly (in
+rounds, paired by round) is :func:`hclib.benchmark.time_in_rounds` and :func:`hclib.benchmark.step_ratio`.
 
 >>> from transformers import BertConfig
 >>> config = BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536)
@@ -24,18 +27,18 @@ backward pass frees activations while it creates gradients. :func:`time_alternat
 """
 from __future__ import annotations
 
-import time
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
-from hclib.validate import check_choice, check_int, check_number, check_str
+from hclib.validate import check_choice, check_int
 
 MB = 2**20
 OPTIMIZER_BYTES = {"adamw": 8, "adam": 8, "sgd-momentum": 4, "sgd": 0}  # float32 state a trainable parameter
 ATTENTION = ("sdpa", "eager")
+#: AdamW's implementations in PyTorch: ``for-loop`` (one parameter at a time; the default on a CPU), ``foreach``
+#: (all parameters at once; the default on a GPU) and ``fused`` (one kernel; hclib's Trainer asks for it on a GPU).
+ADAMW = ("for-loop", "foreach", "fused")
 
 #: Elements saved for the backward pass by one Transformer layer, per token (float32, no dropout), as
 #: ``(per hidden unit, per intermediate unit, per head, per head and key position, constant)``. Derivation:
@@ -104,15 +107,38 @@ def activation_elements(config: Any, seq_len: int, attention: str = "sdpa", laye
     return layers * per_layer + outside_h * h + outside
 
 
+def _largest_trainable(c: dict[str, int], num_labels: int, k: int) -> int:
+    """Elements of the largest trainable tensor when the top ``k`` layers and the head train."""
+    h, i = c["hidden_size"], c["intermediate_size"]
+    largest = h * num_labels
+    if k:
+        largest = max(largest, h * i, h * h)
+    if k == c["num_hidden_layers"]:
+        largest = max(largest, h * max(c["vocab_size"], c["max_position_embeddings"], c["type_vocab_size"]))
+    return largest
+
+
 def predict_training_memory(config: Any, batch_size: int, seq_len: int, num_labels: int = 2,
                             optimizer: str = "adamw", trainable_layers: int | None = None,
-                            attention: str = "sdpa", checkpointing: bool = False) -> dict[str, float]:
-    """Megabytes (2^20 bytes) of weights, gradients, optimizer state and activations for one float32 step.
+                            attention: str = "sdpa", checkpointing: bool = False, accumulate: int = 1,
+                            adamw: str = "for-loop") -> dict[str, float]:
+    """Megabytes (2^20 bytes) of weights, gradients, optimizer state and activations for one float32 step,
+    their sum (``total_mb``), and the predicted peak of the step (``peak_mb``).
 
+    ``batch_size`` is the batch of one forward pass (a micro-batch when ``accumulate`` > 1).
     ``trainable_layers=k`` trains the top ``k`` layers and the head only (frozen layers below keep no
     gradients, no optimizer state and save no activations); ``None`` trains everything. ``checkpointing=True``
     keeps each layer's input only and recomputes one layer at a time in the backward pass, so the activations
     are ``layers x hidden`` a token plus one layer's worth.
+
+    The peak is the larger of two moments. At the start of the backward pass the weights, the optimizer state
+    and every activation are live and no gradient yet, or, with ``accumulate`` > 1 micro-batches a step, the
+    gradients of the earlier ones. In AdamW's step the weights, gradients and state are live, plus the
+    update's temporaries (``step_temporaries_mb``): the ``for-loop`` implementation (PyTorch's default on a
+    CPU) makes two tensors the size of the parameter it updates, so twice the largest trainable tensor;
+    ``foreach`` (the default on a GPU) one tensor the size of every trainable parameter; ``fused`` none.
+    Other optimizers' steps are taken to need no temporaries. Temporaries of the forward and backward passes
+    themselves (a frozen layer's intermediate results, the gradients of activations) are not predicted.
 
     >>> from transformers import BertConfig
     >>> c = BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536)
@@ -120,11 +146,15 @@ def predict_training_memory(config: Any, batch_size: int, seq_len: int, num_labe
     >>> light = predict_training_memory(c, 16, 128, checkpointing=True)
     >>> light["activations_mb"] < full["activations_mb"] / 3
     True
+    >>> round(light["peak_mb"] - light["weights_mb"] - light["gradients_mb"] - light["optimizer_mb"], 1)
+    89.4
     """
     c = _config_sizes(config)
     batch_size, seq_len = check_int("batch_size", batch_size, minimum=1), check_int("seq_len", seq_len, minimum=1)
     optimizer = check_choice("optimizer", optimizer, tuple(OPTIMIZER_BYTES))
     attention = check_choice("attention", attention, ATTENTION)
+    adamw = check_choice("adamw", adamw, ADAMW)
+    accumulate = check_int("accumulate", accumulate, minimum=1)
     if not isinstance(checkpointing, (bool, np.bool_)):
         raise TypeError(f"checkpointing must be True or False, got {checkpointing!r}")
     layers = c["num_hidden_layers"]
@@ -144,60 +174,13 @@ def predict_training_memory(config: Any, batch_size: int, seq_len: int, num_labe
         "activations_mb": 4 * per_token * batch_size * seq_len / MB,
     }
     result["total_mb"] = sum(result.values())
+    temporaries = 0.0
+    if optimizer in ("adamw", "adam"):
+        temporaries = {"for-loop": 2 * _largest_trainable(c, num_labels, k), "foreach": trainable,
+                       "fused": 0}[adamw] * 4 / MB
+    result["step_temporaries_mb"] = temporaries
+    held = result["gradients_mb"] if accumulate > 1 else 0.0
+    backward = result["weights_mb"] + result["optimizer_mb"] + result["activations_mb"] + held
+    step = result["weights_mb"] + result["gradients_mb"] + result["optimizer_mb"] + temporaries
+    result["peak_mb"] = max(backward, step)
     return result
-
-
-def time_alternating(steps: Mapping[str, Callable[[], Any]], repeats: int, warmup: int = 1) -> pd.DataFrame:
-    """Wall seconds of each named step, run in turn (A, B, A, B, ...) ``repeats`` times after ``warmup`` rounds.
-
-    Taking turns lets a slow spell of a shared machine hit every step alike, and pairs the runs by repeat for
-    :func:`paired_ratio`. Nothing else is measured meanwhile (no profiler, no memory tracker).
-
-    >>> t = time_alternating({"short": lambda: sum(range(10)), "long": lambda: sum(range(10_000))}, repeats=3)
-    >>> sorted(t.columns), len(t)
-    (['repeat', 'seconds', 'step'], 6)
-    """
-    if not isinstance(steps, Mapping) or not steps:
-        raise TypeError("steps must be a non-empty dict {name: function of no arguments}")
-    for name, fn in steps.items():
-        check_str("steps' names", name)
-        if not callable(fn):
-            raise TypeError(f"steps[{name!r}] must be a function of no arguments, got {fn!r}")
-    repeats = check_int("repeats", repeats, minimum=2)
-    warmup = check_int("warmup", warmup, minimum=0)
-    rows = []
-    for r in range(warmup + repeats):
-        for name, fn in steps.items():
-            start = time.perf_counter()
-            fn()
-            seconds = time.perf_counter() - start
-            if r >= warmup:
-                rows.append({"repeat": r - warmup, "step": name, "seconds": seconds})
-    return pd.DataFrame(rows)
-
-
-def paired_ratio(table: pd.DataFrame, step: str, baseline: str, level: float = 0.95) -> dict[str, float]:
-    """Time of ``step`` over time of ``baseline``, paired by repeat: geometric mean with a Student-t interval.
-
-    The interval is computed on the logarithms of the per-repeat ratios and taken back; a ratio above 1 means
-    ``step`` is slower.
-
-    >>> t = pd.DataFrame({"repeat": [0, 0, 1, 1, 2, 2], "step": ["a", "b"] * 3,
-    ...                   "seconds": [1.0, 2.0, 1.1, 2.1, 0.9, 1.9]})
-    >>> round(paired_ratio(t, "b", "a")["ratio"], 2)
-    2.01
-    """
-    if not isinstance(table, pd.DataFrame) or not {"repeat", "step", "seconds"} <= set(table.columns):
-        raise TypeError("table must be the DataFrame time_alternating returns (columns repeat, step, seconds)")
-    level = check_number("level", level, minimum=0, maximum=1, low_open=True, high_open=True)
-    wide = table.pivot(index="repeat", columns="step", values="seconds")
-    for name in (step, baseline):
-        if name not in wide.columns:
-            raise ValueError(f"no step named {name!r}; the steps are {list(wide.columns)}")
-    logs = np.log(wide[step] / wide[baseline]).dropna().to_numpy()
-    if len(logs) < 2:
-        raise ValueError("a paired interval needs at least two repeats of both steps")
-    mean, sd = logs.mean(), logs.std(ddof=1)
-    half = stats.t.ppf((1 + level) / 2, len(logs) - 1) * sd / np.sqrt(len(logs))
-    return {"ratio": float(np.exp(mean)), "low": float(np.exp(mean - half)), "high": float(np.exp(mean + half)),
-            "n": len(logs)}

@@ -2,9 +2,10 @@
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from hclib.benchmark import benchmark, latency, median_ratio, throughput
+from hclib.benchmark import benchmark, latency, median_ratio, step_ratio, throughput, time_in_rounds
 
 
 def sleeper(seconds):
@@ -49,3 +50,21 @@ def test_median_ratio_interval_holds_the_ratio():
 def test_bad_arguments_name_the_fix(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_rounds_pair_steps_and_shuffle_their_order():
+    order = []
+    steps = {"a": lambda: order.append("a"), "b": lambda: (order.append("b"), sum(range(20_000)))}
+    times = time_in_rounds(steps, repeats=12, warmup=0, seed=1)
+    assert len(times) == 24 and set(times.step) == {"a", "b"}
+    assert order[0::2].count("a") not in (0, 12), "the order within a round is shuffled"
+    r = step_ratio(times, "b", "a")
+    assert r["low"] <= r["ratio"] <= r["high"] and r["ratio"] > 1 and r["n"] == 12
+    with pytest.raises(ValueError, match="no step named"):
+        step_ratio(times, "c", "a")
+    with pytest.raises(TypeError, match="time_in_rounds"):
+        step_ratio(pd.DataFrame({"x": [1]}), "a", "b")
+    with pytest.raises(ValueError, match="repeats"):
+        time_in_rounds({"a": lambda: None}, repeats=1)
+    with pytest.raises(TypeError, match="no arguments"):
+        time_in_rounds({"a": 3}, repeats=2)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hclib.metrics import bootstrap_interval, classification_summary, entity_scores, mean_interval
+from hclib.metrics import bootstrap_interval, classification_summary, entity_scores, mean_interval, paired_ratio
 
 
 def test_summary_and_interval():
@@ -33,6 +33,8 @@ def test_entity_scores_strict():
     (lambda: mean_interval([0.8]), "at least two values"),
     (lambda: entity_scores([["O"]], []), "1 gold sentences but 0 predicted"),
     (lambda: entity_scores([["O", "O"]], [["O"]]), "sentence 0: 2 gold tags but 1 predicted"),
+    (lambda: paired_ratio([1.0, 2.0, 3.0], [1.0, 2.0]), "pair them"),
+    (lambda: paired_ratio([1.0, 0.0], [1.0, 1.0]), "positive, finite"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
@@ -108,3 +110,11 @@ def test_corrected_interval_widens_by_the_nadeau_bengio_factor():
     assert ratio == pytest.approx(np.sqrt((1 / 5 + 0.25) / (1 / 5)))
     with pytest.raises(ValueError, match="test_train_ratio"):
         mean_interval(x, test_train_ratio=0)
+
+
+def test_paired_ratio_cancels_a_shared_slow_spell():
+    rng = np.random.default_rng(0)
+    spell = np.exp(rng.normal(0, 0.5, 20))  # each round's machine speed, shared by both variants
+    a, b = 3.0 * spell * np.exp(rng.normal(0, 0.01, 20)), spell * np.exp(rng.normal(0, 0.01, 20))
+    r = paired_ratio(a, b)
+    assert r["low"] < 3.0 < r["high"] and r["high"] - r["low"] < 0.05 and r["n"] == 20
