@@ -1,21 +1,23 @@
-"""One benchmark for every served variant of a model: size, latency, throughput, accuracy.
+"""Timing served variants of a model fairly: in rounds, in a shuffled order, paired by round.
 
-- **latency**: one text a call (batch 1), after ``warmup`` calls that are not timed; the 50th and
-  95th percentiles of the wall time of each call, in milliseconds;
-- **throughput**: texts a second at ``batch`` texts a call;
-- **accuracy**: on the labelled test texts, with each variant's predictions kept so that two
-  variants can be compared by a paired bootstrap (:func:`hclib.metrics.paired_bootstrap`).
+- :func:`time_in_rounds` runs named steps once each a round, in a shuffled order, and records the wall
+  seconds of each; a slow spell of a shared machine then hits every step alike and the rounds pair them;
+- :func:`step_ratio` reads one step's time over another's from those rounds, with a paired interval
+  (:func:`hclib.metrics.paired_ratio`);
+- :func:`time_variants` builds the steps of a serving benchmark for several predictors: in each round,
+  single-text calls (latency at batch 1) and one call of a batch (throughput) on the same texts for all.
 
 Times are wall-clock (``time.perf_counter``), with no profiler attached; the thread count is the
 predictor's own (see :mod:`hclib.inference`) and belongs in every table that shows these numbers.
 
->>> fake = lambda texts: [0.9 for _ in texts]
->>> r = latency(fake, ["a", "b"], warmup=1, calls=5)
->>> sorted(r), r["calls"]
-(['calls', 'p50_ms', 'p95_ms', 'times_ms'], 5)
+>>> fake = {"a": lambda texts: [0.9] * len(texts), "b": lambda texts: [0.1] * len(texts)}
+>>> t = time_variants(fake, ["x", "y"], rounds=3, calls=2, batch=4)
+>>> sorted(t.kind.unique()), len(t)
+(['batch', 'call'], 18)
 """
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any, Callable, Mapping, Sequence
 
@@ -23,104 +25,68 @@ import numpy as np
 import pandas as pd
 
 from hclib.metrics import paired_ratio
-from hclib.validate import check_array, check_int, check_number, check_str, check_strings
+from hclib.validate import check_int, check_str, check_strings
 
 
-def _check_predict(predict) -> None:
-    if not callable(predict):
-        raise TypeError(f"predict must be a function from a list of texts to probabilities, got {predict!r}")
+def time_variants(predictors: Mapping[str, Callable[[list[str]], Sequence[float]]], texts: Sequence[str],
+                  rounds: int, calls: int = 10, batch: int = 32, warmup: int = 1, seed: int = 0) -> pd.DataFrame:
+    """Batch-1 latency and batch throughput of several predictors (texts in, probabilities out), timed in
+    ``rounds`` rounds after ``warmup`` untimed ones by :func:`time_in_rounds`.
 
+    In round ``r`` every predictor gets the same texts (cycling through ``texts``): ``calls`` calls of one
+    text each, every call timed (rows of kind ``"call"``), and one call of ``batch`` texts (kind
+    ``"batch"``); the two steps of every predictor are shuffled together within the round. Returns the
+    columns ``repeat`` (the round), ``step`` (the predictor's name), ``kind`` and ``seconds``; the per-round
+    medians of the calls, or the batch rows, go to :func:`step_ratio`.
 
-def latency(predict: Callable[[list[str]], Sequence[float]], texts: Sequence[str], warmup: int = 10,
-            calls: int = 100) -> dict[str, float]:
-    """Batch-1 latency: ``calls`` timed calls of ``predict([text])``, cycling through ``texts``.
-
-    >>> latency(lambda t: [0.5], ["x"], warmup=0, calls=3)["calls"]
-    3
+    >>> t = time_variants({"p": lambda texts: [0.5] * len(texts)}, ["a"], rounds=2, calls=3, batch=2)
+    >>> t.groupby("kind").size().to_dict()
+    {'batch': 2, 'call': 6}
     """
-    _check_predict(predict)
+    if not isinstance(predictors, Mapping) or not predictors:
+        raise TypeError("predictors must be a non-empty dict {name: function from texts to probabilities}")
+    for name, predict in predictors.items():
+        check_str("predictors' names", name)
+        if not callable(predict):
+            raise TypeError(f"predictors[{name!r}] must be a function from a list of texts to probabilities, "
+                            f"got {predict!r}")
     texts = check_strings("texts", texts)
-    warmup = check_int("warmup", warmup, minimum=0)
     calls = check_int("calls", calls, minimum=1)
-    for i in range(warmup):
-        predict([texts[i % len(texts)]])
-    times = np.empty(calls)
-    for i in range(calls):
-        text = texts[i % len(texts)]
-        start = time.perf_counter()
-        predict([text])
-        times[i] = time.perf_counter() - start
-    return {"p50_ms": float(np.percentile(times, 50) * 1000), "p95_ms": float(np.percentile(times, 95) * 1000),
-            "calls": calls, "times_ms": times * 1000}
-
-
-def median_ratio(times_a: Sequence[float], times_b: Sequence[float], n_resamples: int = 2000,
-                 level: float = 0.95, seed: int = 0) -> dict[str, float]:
-    """``median(a) / median(b)`` of two latency samples timed on the same texts in the same order, with a
-    paired percentile-bootstrap interval (the calls are resampled together). It holds the call-to-call
-    noise of one session, not the differences between sessions or machines.
-
-    >>> r = median_ratio([2.0, 2.2, 1.8] * 20, [1.0, 1.1, 0.9] * 20)
-    >>> round(r["ratio"], 2), r["low"] <= 2.0 <= r["high"]
-    (2.0, True)
-    """
-    a = check_array("times_a", times_a, ndim=1, min_rows=2)
-    b = check_array("times_b", times_b, ndim=1, min_rows=2)
-    if len(a) != len(b):
-        raise ValueError(f"times_a has {len(a)} calls, times_b {len(b)}; time both on the same texts")
-    if (a <= 0).any() or (b <= 0).any():
-        raise ValueError("latencies must be positive times")
-    n_resamples = check_int("n_resamples", n_resamples, minimum=100)
-    level = check_number("level", level, minimum=0, maximum=1, low_open=True, high_open=True)
-    idx = np.random.default_rng(seed).integers(0, len(a), size=(n_resamples, len(a)))
-    ratios = np.median(a[idx], axis=1) / np.median(b[idx], axis=1)
-    low, high = np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2])
-    return {"ratio": float(np.median(a) / np.median(b)), "low": float(low), "high": float(high)}
-
-
-def throughput(predict: Callable[[list[str]], Sequence[float]], texts: Sequence[str], batch: int = 32,
-               warmup: int = 1, batches: int = 8) -> float:
-    """Texts a second when ``predict`` gets ``batch`` texts a call (``batches`` timed calls).
-
-    >>> throughput(lambda t: [0.5] * len(t), ["x"] * 64, batch=32, batches=2) > 0
-    True
-    """
-    _check_predict(predict)
-    texts = check_strings("texts", texts)
     batch = check_int("batch", batch, minimum=1)
     warmup = check_int("warmup", warmup, minimum=0)
-    batches = check_int("batches", batches, minimum=1)
-    chunks = [[texts[(i * batch + j) % len(texts)] for j in range(batch)] for i in range(batches)]
-    for i in range(warmup):
-        predict(chunks[i % len(chunks)])
-    start = time.perf_counter()
-    for chunk in chunks:
-        predict(chunk)
-    return batch * batches / (time.perf_counter() - start)
+    timed: list[dict] = []
 
+    def one_by_one(name: str, predict: Callable) -> Callable[[], None]:
+        rounds_seen = itertools.count(-warmup)  # each step runs once a round: its own count is the round
 
-def benchmark(predict: Callable[[list[str]], Sequence[float]], texts: Sequence[str], labels: Sequence[int],
-              timing_texts: Sequence[str] | None = None, warmup: int = 10, calls: int = 100,
-              batch: int = 32, batches: int = 8) -> dict:
-    """Latency, throughput and test accuracy of one variant; ``probs`` keeps its predictions.
+        def step() -> None:
+            r = next(rounds_seen)
+            for j in range(calls):
+                text = [texts[(r * calls + j) % len(texts)]]
+                start = time.perf_counter()
+                predict(text)
+                if r >= 0:
+                    timed.append({"repeat": r, "step": name, "kind": "call",
+                                  "seconds": time.perf_counter() - start})
+        return step
 
-    ``timing_texts`` (default: ``texts``) are the texts the timings cycle through.
+    def batched(predict: Callable) -> Callable[[], None]:
+        rounds_seen = itertools.count(-warmup)
 
-    >>> r = benchmark(lambda t: np.full(len(t), 0.9), ["a", "b"], [1, 0], warmup=0, calls=2, batches=1)
-    >>> r["accuracy"]
-    0.5
-    """
-    texts = check_strings("texts", texts)
-    labels = np.asarray(labels)
-    if len(labels) != len(texts):
-        raise ValueError(f"{len(texts)} texts but {len(labels)} labels; pass one label a text")
-    timing = check_strings("timing_texts", timing_texts) if timing_texts is not None else texts
-    probs = np.asarray(predict(texts), dtype=float)
-    row = latency(predict, timing, warmup=warmup, calls=calls)
-    row["texts_per_s"] = throughput(predict, timing, batch=batch, batches=batches)
-    row["accuracy"] = float(((probs > 0.5).astype(int) == labels).mean())
-    row["probs"] = probs
-    return row
+        def step() -> None:
+            r = next(rounds_seen)
+            predict([texts[(r * batch + j) % len(texts)] for j in range(batch)])
+        return step
+
+    steps: dict[str, Callable[[], None]] = {}
+    batch_steps: dict[str, str] = {}  # step name -> predictor name
+    for name, predict in predictors.items():
+        steps[f"{name}, one text a call"] = one_by_one(name, predict)
+        steps[f"{name}, a batch"] = batched(predict)
+        batch_steps[f"{name}, a batch"] = name
+    table = time_in_rounds(steps, rounds, warmup, seed)
+    batches = table[table.step.isin(batch_steps)].assign(step=lambda t: t.step.map(batch_steps), kind="batch")
+    return pd.concat([pd.DataFrame(timed), batches], ignore_index=True)[["repeat", "step", "kind", "seconds"]]
 
 
 def time_in_rounds(steps: Mapping[str, Callable[[], Any]], repeats: int, warmup: int = 1,

@@ -1,10 +1,12 @@
 """A text classifier behind a small HTTP API (FastAPI on uvicorn), with request batching.
 
 ``POST /predict`` with ``{"text": "..."}`` answers ``{"label": "great" | "other", "p_great": p}``.
-Requests that arrive together are served together: a batcher collects up to ``max_batch`` texts,
-waiting at most ``max_wait_ms`` after the first, and runs the model once on all of them (in a
-worker thread, so the server keeps accepting requests meanwhile). ``GET /health`` says the service
-is up; ``GET /stats`` counts requests, batches and rejections.
+Requests that arrive together are served together: when the model is idle, the batcher runs it at
+once on every text waiting (up to ``max_batch``), with no fixed wait; requests that arrive while it
+runs (in a worker thread, so the server keeps accepting them) wait in a queue and form the next
+batch. ``max_batch=1`` turns batching off. The queue holds at most ``max_queue`` texts: when it is
+full, a request gets 503 at once, with a message to retry, instead of waiting without end.
+``GET /health`` says the service is up; ``GET /stats`` counts requests, batches and rejections.
 
 Bad requests get a 4xx answer that says what to fix, and the service keeps answering:
 
@@ -47,45 +49,53 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 LABELS = ("other", "great")
 
 
+class QueueFull(Exception):
+    """The batcher's queue holds ``max_queue`` texts already; the request should be retried later."""
+
+
 class Batcher:
-    """Collects texts from concurrent requests into batches for one ``predict`` call each."""
+    """Collects texts from concurrent requests into batches for one ``predict`` call each.
+
+    >>> async def demo():
+    ...     batcher = Batcher(lambda texts: [0.5] * len(texts), max_queue=4)
+    ...     batcher.queue = asyncio.Queue(batcher.max_queue)
+    ...     task = asyncio.create_task(batcher.run())
+    ...     p = await batcher.submit("good tea")
+    ...     task.cancel()
+    ...     return p, batcher.batches
+    >>> asyncio.run(demo())
+    (0.5, 1)
+    """
 
     def __init__(self, predict: Callable[[list[str]], Sequence[float]], max_batch: int = 32,
-                 max_wait_ms: float = 5.0):
+                 max_queue: int = 256):
         if not callable(predict):
             raise TypeError(f"predict must be a function from a list of texts to probabilities, got {predict!r}")
         self.predict = predict
         self.max_batch = check_int("max_batch", max_batch, minimum=1)
-        self.max_wait = check_number("max_wait_ms", max_wait_ms, minimum=0) / 1000
-        self.queue: asyncio.Queue | None = None
+        self.max_queue = check_int("max_queue", max_queue, minimum=1)
+        self.queue: asyncio.Queue | None = None  # made in the server's event loop (create_app's lifespan)
         self.batches = self.texts = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
 
     async def submit(self, text: str) -> float:
-        """Queue one text; return its probability once its batch has run."""
+        """Queue one text and return its probability once its batch has run; :class:`QueueFull` at once
+        when ``max_queue`` texts are waiting already."""
         future = asyncio.get_running_loop().create_future()
-        await self.queue.put((text, future))
+        try:
+            self.queue.put_nowait((text, future))
+        except asyncio.QueueFull:
+            raise QueueFull(f"{self.queue.qsize()} requests are waiting already") from None
         return await future
 
     async def run(self) -> None:
-        """The batching loop (runs for the life of the app)."""
+        """The batching loop (runs for the life of the app): wait for a text, take every text waiting
+        (up to ``max_batch``), run the model, repeat. No fixed wait: a lone request goes at once."""
         loop = asyncio.get_running_loop()
         while True:
             batch = [await self.queue.get()]
-            deadline = loop.time() + self.max_wait
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self.queue.get_nowait())
-                    continue
-                except asyncio.QueueEmpty:
-                    pass
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self.queue.get(), remaining))
-                except asyncio.TimeoutError:
-                    break
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
             texts = [text for text, _ in batch]
             try:
                 probs = await loop.run_in_executor(self._executor, self.predict, texts)
@@ -104,7 +114,7 @@ class Batcher:
                     future.set_result(p)
 
 
-def create_app(predict: Callable[[list[str]], Sequence[float]], max_batch: int = 32, max_wait_ms: float = 5.0,
+def create_app(predict: Callable[[list[str]], Sequence[float]], max_batch: int = 32, max_queue: int = 256,
                max_chars: int = 20_000, max_body_bytes: int | None = None, name: str = "model"):
     """The FastAPI application around ``predict`` (texts -> probabilities of class 1).
 
@@ -117,8 +127,8 @@ def create_app(predict: Callable[[list[str]], Sequence[float]], max_batch: int =
     max_chars = check_int("max_chars", max_chars, minimum=1)
     max_body = check_int("max_body_bytes", max_body_bytes if max_body_bytes is not None else 4 * max_chars + 1024,
                          minimum=16)
-    batcher = Batcher(predict, max_batch, max_wait_ms)
-    counts = {"requests": 0, "rejected": 0}
+    batcher = Batcher(predict, max_batch, max_queue)
+    counts = {"requests": 0, "rejected": 0, "refused": 0}
 
     class Review(BaseModel):
         model_config = ConfigDict(strict=True, extra="forbid")
@@ -133,7 +143,7 @@ def create_app(predict: Callable[[list[str]], Sequence[float]], max_batch: int =
 
     @asynccontextmanager
     async def lifespan(app):
-        batcher.queue = asyncio.Queue()
+        batcher.queue = asyncio.Queue(batcher.max_queue)
         task = asyncio.create_task(batcher.run())
         yield
         task.cancel()
@@ -171,7 +181,12 @@ def create_app(predict: Callable[[list[str]], Sequence[float]], max_batch: int =
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors())
             return reject(422, f"{problems}; send {{\"text\": \"...\"}} with a non-empty string of at most "
                                f"{max_chars:,} characters")
-        p = await batcher.submit(review.text)
+        try:
+            p = await batcher.submit(review.text)
+        except QueueFull as error:
+            counts["refused"] += 1
+            return JSONResponse({"error": f"the service is at capacity ({error}); send it again in a moment"},
+                                status_code=503, headers={"Retry-After": "1"})
         return {"label": LABELS[int(p > 0.5)], "p_great": p, "model": name}
 
     @app.get("/health")
@@ -199,6 +214,26 @@ class Service:
     def __init__(self, process: subprocess.Popen, url: str, log: Path | None = None):
         self.process, self.url, self.log = process, url, log
 
+    def wait_until_ready(self, timeout: float = 60.0) -> "Service":
+        """Wait until ``/health`` answers (stopping the process and raising if it exits or ``timeout``
+        seconds pass); return the service."""
+        import httpx
+
+        timeout = check_number("timeout", timeout, minimum=0, low_open=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the service exited with code {self.process.returncode} before answering"
+                                   + (f"; see {self.log}" if self.log else "; pass log= to see why"))
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise TimeoutError(f"the service did not answer within {timeout:g} s; raise startup_timeout")
+
     def stop(self, timeout: float = 10.0) -> int:
         """Stop the server (SIGTERM, then SIGKILL after ``timeout`` seconds); return its exit code."""
         if self.process.poll() is None:
@@ -218,43 +253,32 @@ class Service:
 
 
 def start_service(onnx: str | Path, port: int | None = None, host: str = "127.0.0.1", threads: int = 1,
-                  max_length: int = 128, max_batch: int = 32, max_wait_ms: float = 5.0,
-                  startup_timeout: float = 60.0, log: str | Path | None = None) -> Service:
+                  max_length: int = 128, max_batch: int = 32, max_queue: int = 256,
+                  startup_timeout: float | None = 60.0, log: str | Path | None = None) -> Service:
     """Start ``python -m hclib.serve`` on ``onnx`` in a subprocess on the loopback address and wait until
-    ``/health`` answers. Returns a :class:`Service`.
+    ``/health`` answers. Returns a :class:`Service`. With ``startup_timeout=None`` it returns at once, so
+    that several services start together; call :meth:`Service.wait_until_ready` on each.
     """
-    import httpx
-
     onnx = check_path("onnx", onnx, must_exist=True)
     if host not in LOOPBACK:
         raise ValueError(f"host={host!r}: this service is for measuring on one machine; use 127.0.0.1")
     port = check_int("port", port, 1024, 65535, optional=True) or free_port()
-    startup_timeout = check_number("startup_timeout", startup_timeout, minimum=0, low_open=True)
+    if startup_timeout is not None:
+        startup_timeout = check_number("startup_timeout", startup_timeout, minimum=0, low_open=True)
     command = [sys.executable, "-m", "hclib.serve", "--onnx", str(onnx), "--host", host, "--port", str(port),
                "--threads", str(threads), "--max-length", str(max_length), "--max-batch", str(max_batch),
-               "--max-wait-ms", str(max_wait_ms)]
+               "--max-queue", str(max_queue)]
     out = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": str(threads)}
     process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://{host}:{port}"
-    deadline = time.monotonic() + startup_timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the service exited with code {process.returncode} before answering"
-                               + (f"; see {log}" if log else "; pass log= to see why"))
-        try:
-            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                return Service(process, url, Path(log) if log else None)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    Service(process, url).stop()
-    raise TimeoutError(f"the service did not answer within {startup_timeout:g} s; raise startup_timeout")
+    service = Service(process, f"http://{host}:{port}", Path(log) if log else None)
+    return service if startup_timeout is None else service.wait_until_ready(startup_timeout)
 
 
 def load_test(url: str, texts: Sequence[str], concurrency: int, requests: int, timeout: float = 60.0) -> dict:
     """Send ``requests`` POST /predict requests from ``concurrency`` clients at once (each sends its next
-    request when the last is answered); return latency percentiles (ms), requests a second and errors.
+    request when the last is answered); return the latency percentiles (ms) and requests a second of the
+    answered ones, the requests ``refused`` (503, queue full) and the other ``errors``.
 
     The clients are threads of this process, on the same machine as the server.
     """
@@ -266,7 +290,7 @@ def load_test(url: str, texts: Sequence[str], concurrency: int, requests: int, t
     if not (isinstance(url, str) and url.split("//")[-1].split(":")[0] in LOOPBACK + ("[::1]",)):
         raise ValueError(f"url={url!r}: load tests run against the loopback address only, e.g. http://127.0.0.1:8000")
     latencies: list[float] = []
-    errors = [0]
+    failed = {"refused": 0, "errors": 0}
     lock = threading.Lock()
     counter = iter(range(requests))
 
@@ -279,15 +303,15 @@ def load_test(url: str, texts: Sequence[str], concurrency: int, requests: int, t
                     return
                 start = time.perf_counter()
                 try:
-                    ok = session.post(f"{url}/predict", json={"text": texts[i % len(texts)]}).status_code == 200
+                    status = session.post(f"{url}/predict", json={"text": texts[i % len(texts)]}).status_code
                 except httpx.HTTPError:
-                    ok = False
+                    status = None
                 elapsed = time.perf_counter() - start
                 with lock:
-                    if ok:
+                    if status == 200:
                         latencies.append(elapsed)
                     else:
-                        errors[0] += 1
+                        failed["refused" if status == 503 else "errors"] += 1
 
     start = time.perf_counter()
     workers = [threading.Thread(target=client) for _ in range(concurrency)]
@@ -297,9 +321,9 @@ def load_test(url: str, texts: Sequence[str], concurrency: int, requests: int, t
         w.join()
     wall = time.perf_counter() - start
     ms = np.array(latencies) * 1000 if latencies else np.array([np.nan])
-    return {"concurrency": concurrency, "requests": requests, "errors": errors[0],
+    return {"concurrency": concurrency, "requests": requests, **failed,
             "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-            "rps": len(latencies) / wall}
+            "rps": len(latencies) / wall, "latencies_ms": ms}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -311,7 +335,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--max-batch", type=int, default=32)
-    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--max-queue", type=int, default=256)
     parser.add_argument("--max-chars", type=int, default=20_000)
     args = parser.parse_args(argv)
     import uvicorn
@@ -320,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
 
     predictor = OnnxPredictor(args.onnx, max_length=args.max_length, batch_size=args.max_batch,
                               threads=args.threads)
-    app = create_app(predictor, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+    app = create_app(predictor, max_batch=args.max_batch, max_queue=args.max_queue,
                      max_chars=args.max_chars, name=Path(args.onnx).name)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 

@@ -1,11 +1,11 @@
-"""hclib.benchmark: latency percentiles, throughput, accuracy and the paired latency ratio."""
+"""hclib.benchmark: steps timed in shuffled rounds, paired ratios, and the serving benchmark built on them."""
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hclib.benchmark import benchmark, latency, median_ratio, step_ratio, throughput, time_in_rounds
+from hclib.benchmark import step_ratio, time_in_rounds, time_variants
 
 
 def sleeper(seconds):
@@ -15,37 +15,33 @@ def sleeper(seconds):
     return predict
 
 
-def test_latency_measures_the_call_and_skips_warmup():
-    calls = []
-    r = latency(lambda t: calls.append(t) or [0.5], ["a", "b"], warmup=3, calls=4)
-    assert len(calls) == 7 and r["calls"] == 4 and len(r["times_ms"]) == 4
-    slow = latency(sleeper(0.01), ["a"], warmup=0, calls=5)
-    assert 9 <= slow["p50_ms"] <= slow["p95_ms"] < 200
+def test_variants_get_the_same_texts_in_each_round_and_their_calls_are_timed():
+    seen = {"a": [], "b": []}
 
+    def recorder(name, seconds):
+        def predict(texts):
+            seen[name].append(tuple(texts))
+            time.sleep(seconds)
+            return [0.5] * len(texts)
+        return predict
 
-def test_throughput_counts_texts_not_calls():
-    assert 1000 < throughput(sleeper(0.01), ["a"], batch=32, warmup=0, batches=3) < 3300
-
-
-def test_benchmark_scores_accuracy_at_one_half():
-    r = benchmark(lambda t: np.array([0.9, 0.2, 0.6]), ["a", "b", "c"], [1, 0, 0], warmup=0, calls=2, batches=1)
-    assert r["accuracy"] == pytest.approx(2 / 3) and r["probs"].tolist() == [0.9, 0.2, 0.6]
-
-
-def test_median_ratio_interval_holds_the_ratio():
-    rng = np.random.default_rng(0)
-    slow, fast = rng.uniform(9, 11, 200), rng.uniform(4.5, 5.5, 200)
-    r = median_ratio(slow, fast)
-    assert r["low"] < r["ratio"] < r["high"] and 1.8 < r["ratio"] < 2.2
+    texts = [f"review {i}" for i in range(7)]
+    t = time_variants({"a": recorder("a", 0.002), "b": recorder("b", 0.006)}, texts, rounds=4, calls=3, batch=5,
+                      warmup=1, seed=2)
+    assert sorted(seen["a"]) == sorted(seen["b"]) and len(seen["a"]) == 5 * (3 + 1)
+    calls = t[t.kind == "call"]
+    assert len(calls) == 2 * 4 * 3 and set(calls.repeat) == {0, 1, 2, 3}
+    per_round = calls.groupby(["repeat", "step"], as_index=False).seconds.median()
+    r = step_ratio(per_round, "b", "a")
+    assert 1.5 < r["low"] <= r["ratio"] <= r["high"] < 6
+    assert len(t[t.kind == "batch"]) == 8
 
 
 @pytest.mark.parametrize("call,error,match", [
-    (lambda: latency("model", ["a"]), TypeError, "predict must be a function"),
-    (lambda: latency(lambda t: [0.5], ["a"], calls=0), ValueError, "calls must be an integer >= 1"),
-    (lambda: throughput(lambda t: t, ["a"], batch=0), ValueError, "batch must be an integer >= 1"),
-    (lambda: benchmark(lambda t: t, ["a", "b"], [1]), ValueError, "2 texts but 1 labels"),
-    (lambda: median_ratio([1.0, 2.0, 3.0], [1.0, 2.0]), ValueError, "time both on the same texts"),
-    (lambda: median_ratio([1.0, -2.0], [1.0, 1.0]), ValueError, "latencies must be positive"),
+    (lambda: time_variants({}, ["a"], rounds=2), TypeError, "non-empty dict"),
+    (lambda: time_variants({"m": "model"}, ["a"], rounds=2), TypeError, "must be a function"),
+    (lambda: time_variants({"m": sleeper(0)}, ["a"], rounds=2, calls=0), ValueError, "calls must be an integer"),
+    (lambda: time_variants({"m": sleeper(0)}, ["a"], rounds=1), ValueError, "repeats must be an integer >= 2"),
 ])
 def test_bad_arguments_name_the_fix(call, error, match):
     with pytest.raises(error, match=match):

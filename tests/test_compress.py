@@ -60,6 +60,15 @@ def test_onnx_export_matches_pytorch_and_int8_is_smaller(onnx_files):
     assert np.abs(OnnxPredictor(int8, max_length=32)(TEXTS) - reference).max() < 0.1
 
 
+def test_quantizer_settings_each_give_a_working_int8_file(onnx_files, tmp_path):
+    _, fp32, _ = onnx_files
+    reference = OnnxPredictor(fp32, max_length=32)(TEXTS)
+    for per_channel, reduce_range in ((True, False), (False, True)):
+        path = quantize_int8(fp32, tmp_path / f"{per_channel}-{reduce_range}.onnx", per_channel, reduce_range)
+        assert file_mb(path) < file_mb(fp32) / 2
+        assert np.abs(OnnxPredictor(path, max_length=32)(TEXTS) - reference).max() < 0.1
+
+
 @pytest.mark.parametrize("call,error,match", [
     (lambda: magnitude_prune(tiny_classifier(), 1.0), ValueError, r"amount \(the share of weights to zero"),
     (lambda: magnitude_prune("model", 0.5), TypeError, "model must be a torch.nn.Module"),
@@ -67,6 +76,7 @@ def test_onnx_export_matches_pytorch_and_int8_is_smaller(onnx_files):
     (lambda: drop_layers(tiny_classifier(), [5]), ValueError, r"keep\[0\] must be an integer from 0 to 1"),
     (lambda: drop_layers(torch.nn.Linear(2, 2), [0]), ValueError, "no Transformer layers"),
     (lambda: quantize_int8("no-such.onnx", "out.onnx"), FileNotFoundError, "source: no file"),
+    (lambda: quantize_int8(__file__, "out.onnx", per_channel=1), TypeError, "per_channel must be True or False"),
 ])
 def test_bad_arguments_name_the_fix(call, error, match):
     with pytest.raises(error, match=match):
