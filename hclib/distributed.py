@@ -79,16 +79,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def launcher_settings() -> tuple[str, str]:
     """The device type (``'cpu'``, ``'cuda'``) and precision (``'fp32'``, ``'bf16'``, ``'fp16'``) that
-    ``accelerate launch`` chose for this process (its ``--cpu`` and ``--mixed_precision`` options).
+    ``accelerate launch`` chose for this process (its ``--cpu`` and ``--mixed_precision`` options), read from
+    the environment the launcher sets. No Accelerate state is created here: the first one fixes the process
+    group, and only the Trainer's ``Accelerator(cpu=...)`` makes CPU processes one group.
 
     >>> launcher_settings()[1] in ("fp32", "bf16", "fp16")
     True
     """
-    from accelerate import PartialState
-    from accelerate.utils import parse_choice_from_env
+    import torch
+    from accelerate.utils import parse_choice_from_env, parse_flag_from_env
 
+    cpu = parse_flag_from_env("ACCELERATE_USE_CPU") or not torch.cuda.is_available()
     mixed = parse_choice_from_env("ACCELERATE_MIXED_PRECISION", "no")
-    return PartialState().device.type, {"no": "fp32"}.get(mixed, mixed)
+    return "cpu" if cpu else "cuda", {"no": "fp32"}.get(mixed, mixed)
 
 
 def weight_difference(one: dict, two: dict) -> float:
