@@ -173,12 +173,9 @@ def paired_ratio(values_a: Sequence[float], values_b: Sequence[float], level: fl
         raise ValueError(f"values_a has {len(a)} values, values_b {len(b)}: pair them (one of each a round)")
     if not (np.isfinite(a) & np.isfinite(b)).all() or (a <= 0).any() or (b <= 0).any():
         raise ValueError("paired_ratio needs positive, finite values (times, sizes); got a zero, negative or NaN")
-    level = _check_level(level)
-    logs = np.log(a / b)
-    mean, sd = logs.mean(), logs.std(ddof=1)
-    half = stats.t.ppf((1 + level) / 2, len(logs) - 1) * sd / np.sqrt(len(logs))
-    return {"ratio": float(np.exp(mean)), "low": float(np.exp(mean - half)), "high": float(np.exp(mean + half)),
-            "n": len(logs)}
+    logs = mean_interval(np.log(a / b), level)
+    return {"ratio": float(np.exp(logs["mean"])), "low": float(np.exp(logs["low"])),
+            "high": float(np.exp(logs["high"])), "n": logs["n"]}
 
 
 def resample_indices(n: int, n_resamples: int = 1000, seed: int = 0, strata: Sequence | None = None) -> np.ndarray:
